@@ -1,0 +1,1011 @@
+//! The one application state, changed only by [`App::update`].
+//!
+//! `update(msg, now) -> Vec<Cmd>` is plain synchronous code: no I/O, no clock of its own. The
+//! runtime feeds it key presses, ticks and query results, and carries out the commands it
+//! returns (fetch this query for that window). The poll schedule lives here too (what is due,
+//! what is in flight, how long a down source waits before the next try), so it is tested with a
+//! fake clock.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use crossterm::event::{KeyEvent, KeyEventKind};
+use std::collections::BTreeMap;
+
+use crate::config::{Config, Duration, Level, LowLevel};
+use crate::domain::format;
+use crate::domain::series::Series;
+use crate::domain::signals::{self, QueryPlan, SignalKind};
+use crate::domain::window::Window;
+use crate::keys::{self, Action};
+use crate::prom::{PromError, QueryData, QueryResponse};
+
+/// How many points a range query asks for; sparklines and charts downsample from it.
+pub const TARGET_POINTS: i64 = 240;
+/// The shortest step ever asked for.
+pub const MIN_STEP_SECS: i64 = 5;
+/// A down source is retried after 1 s, 2 s, 4 s … up to this.
+pub const MAX_BACKOFF_SECS: i64 = 30;
+
+/// The screens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// Every service, one row each.
+    Overview,
+    /// One service, large charts.
+    Service,
+}
+
+impl View {
+    pub const ALL: [View; 2] = [View::Overview, View::Service];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Overview => "Overview",
+            View::Service => "Service",
+        }
+    }
+
+    /// The view named on the command line (`snapshot --view`).
+    pub fn from_name(name: &str) -> Option<View> {
+        match name.to_ascii_lowercase().as_str() {
+            "overview" => Some(View::Overview),
+            "service" | "detail" => Some(View::Service),
+            _ => None,
+        }
+    }
+}
+
+/// Everything that can happen.
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    /// The terminal changed size; only a redraw is needed.
+    Resize,
+    /// The clock moved (about once a second).
+    Tick,
+    /// A query came back.
+    Fetched(Box<Fetched>),
+}
+
+/// The answer to a [`Fetch`].
+#[derive(Debug)]
+pub struct Fetched {
+    pub query: usize,
+    pub generation: u64,
+    pub window: Window,
+    pub result: Result<QueryResponse, PromError>,
+}
+
+/// Work for the runtime.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cmd {
+    Fetch(Fetch),
+}
+
+/// One `query_range` request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fetch {
+    pub query: usize,
+    pub generation: u64,
+    pub source: String,
+    pub promql: String,
+    pub window: Window,
+}
+
+/// Thresholds of one service, overrides applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceThresholds {
+    pub errors: Level,
+    pub latency: Level,
+    pub saturation: Level,
+    pub traffic: Option<LowLevel>,
+}
+
+/// One service's golden signals as last fetched.
+#[derive(Debug, Clone)]
+pub struct ServiceState {
+    pub name: String,
+    pub source: String,
+    pub thresholds: ServiceThresholds,
+    pub traffic: Option<Series>,
+    /// Failed requests per second (the numerator); kept to recompute the ratio.
+    pub errors: Option<Series>,
+    /// errors / traffic, computed when both are on the same window.
+    pub error_ratio: Option<Series>,
+    /// One entry per configured quantile.
+    pub latency: Vec<(f64, Option<Series>)>,
+    /// One entry per saturation gauge, in percent.
+    pub saturation: Vec<(String, Option<Series>)>,
+    /// The queries that feed this service, for freshness.
+    pub feeds: Vec<usize>,
+}
+
+impl ServiceState {
+    /// The gauge with the highest current value, for the overview.
+    pub fn worst_saturation(&self) -> Option<(&str, &Series)> {
+        self.saturation
+            .iter()
+            .filter_map(|(name, s)| s.as_ref().map(|s| (name.as_str(), s)))
+            .max_by(|a, b| {
+                let va = a.1.current().unwrap_or(f64::NEG_INFINITY);
+                let vb = b.1.current().unwrap_or(f64::NEG_INFINITY);
+                va.total_cmp(&vb)
+            })
+    }
+
+    /// The latency series of the highest quantile (the one judged against thresholds).
+    pub fn top_latency(&self) -> Option<&Series> {
+        self.latency
+            .iter()
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .and_then(|(_, s)| s.as_ref())
+    }
+}
+
+/// Poll bookkeeping for one query.
+#[derive(Debug, Clone)]
+pub struct QueryState {
+    pub plan: QueryPlan,
+    /// The generation of the request in flight, if any.
+    pub in_flight: Option<u64>,
+    /// When this query is next due; `None` means "not again" (a historical window already
+    /// fetched).
+    pub next_due: Option<DateTime<Utc>>,
+    pub last_ok: Option<DateTime<Utc>>,
+    /// The last error and when it happened; cleared by a success.
+    pub last_error: Option<(DateTime<Utc>, String)>,
+    pub warnings: Vec<String>,
+    /// The PromQL last sent, so the user can paste it into Prometheus.
+    pub last_promql: Option<String>,
+}
+
+/// Health of one source (Prometheus server).
+#[derive(Debug, Clone, Default)]
+pub struct SourceState {
+    pub last_ok: Option<DateTime<Utc>>,
+    /// Set while the source fails at the transport level (down, timing out, 5xx).
+    pub down_since: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub failures: u32,
+    pub next_retry: Option<DateTime<Utc>>,
+}
+
+/// Freshness of a panel.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Freshness {
+    /// Never fetched yet.
+    Loading,
+    /// Fetched recently, no error since.
+    Fresh,
+    /// Old data kept on screen: the age of the data and why it is old.
+    Stale {
+        age_secs: i64,
+        reason: Option<String>,
+    },
+    /// Never succeeded; the last error.
+    Failed { reason: String },
+}
+
+/// The whole state.
+#[derive(Debug)]
+pub struct App {
+    pub config: Config,
+    pub context: String,
+    pub services: Vec<ServiceState>,
+    pub queries: Vec<QueryState>,
+    pub sources: BTreeMap<String, SourceState>,
+    pub view: View,
+    pub selected: usize,
+    pub help: bool,
+    pub ranges: Vec<Duration>,
+    pub range: Duration,
+    /// Right edge of a historical window (unix seconds); `None` while live.
+    pub anchor: Option<i64>,
+    /// Bumped whenever what is on screen changes meaning (range, pan, context); answers for an
+    /// older generation are dropped.
+    pub generation: u64,
+    pub now: DateTime<Utc>,
+    pub tz: FixedOffset,
+    /// Config warnings shown on screen (e.g. TLS verification off).
+    pub warnings: Vec<String>,
+    pub quit: bool,
+    /// Something visible changed since the last draw.
+    pub dirty: bool,
+}
+
+impl App {
+    /// A fresh state; nothing fetched yet. `tz` is the offset times are shown in.
+    pub fn new(config: Config, now: DateTime<Utc>, tz: FixedOffset) -> Self {
+        let context = config.current_context().to_string();
+        let mut ranges = config.ranges.clone();
+        if !ranges.contains(&config.range) {
+            ranges.push(config.range);
+        }
+        ranges.sort();
+        ranges.dedup();
+        let range = config.range;
+        let mut app = App {
+            context,
+            services: Vec::new(),
+            queries: Vec::new(),
+            sources: config
+                .sources
+                .iter()
+                .map(|s| (s.name.clone(), SourceState::default()))
+                .collect(),
+            view: View::Overview,
+            selected: 0,
+            help: false,
+            ranges,
+            range,
+            anchor: None,
+            generation: 0,
+            now,
+            tz,
+            warnings: Vec::new(),
+            quit: false,
+            dirty: true,
+            config,
+        };
+        app.rebuild();
+        app
+    }
+
+    /// (Re)builds services and queries for the current context, dropping fetched data.
+    fn rebuild(&mut self) {
+        let plans = signals::plan(&self.config, &self.context);
+        let cfg = &self.config;
+        self.services = cfg
+            .services
+            .iter()
+            .enumerate()
+            .map(|(i, svc)| {
+                let t = &svc.thresholds;
+                ServiceState {
+                    name: svc.name.clone(),
+                    source: signals::service_source(svc, &self.context).to_string(),
+                    thresholds: ServiceThresholds {
+                        errors: t.errors.unwrap_or(cfg.thresholds.errors),
+                        latency: t.latency.unwrap_or(cfg.thresholds.latency),
+                        saturation: t.saturation.unwrap_or(cfg.thresholds.saturation),
+                        traffic: t.traffic.or(cfg.thresholds.traffic),
+                    },
+                    traffic: None,
+                    errors: None,
+                    error_ratio: None,
+                    latency: cfg.signals.quantiles.iter().map(|q| (*q, None)).collect(),
+                    saturation: signals::service_gauges(cfg, svc)
+                        .iter()
+                        .map(|g| (g.name.clone(), None))
+                        .collect(),
+                    feeds: plans
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, p)| p.members.iter().any(|m| m.service == i))
+                        .map(|(q, _)| q)
+                        .collect(),
+                }
+            })
+            .collect();
+        self.queries = plans
+            .into_iter()
+            .map(|plan| QueryState {
+                plan,
+                in_flight: None,
+                next_due: Some(self.now),
+                last_ok: None,
+                last_error: None,
+                warnings: Vec::new(),
+                last_promql: None,
+            })
+            .collect();
+        self.selected = self.selected.min(self.services.len().saturating_sub(1));
+        self.generation += 1;
+    }
+
+    /// True while the window ends now.
+    pub fn is_live(&self) -> bool {
+        self.anchor.is_none()
+    }
+
+    /// The window the next fetch asks for.
+    pub fn window(&self) -> Window {
+        let range = i64::try_from(self.range.as_secs()).unwrap_or(i64::MAX / 2);
+        let end = self.anchor.unwrap_or_else(|| self.now.timestamp());
+        Window::new(end, range, TARGET_POINTS, MIN_STEP_SECS)
+    }
+
+    /// The `rate()` window for a step: the configured one, raised to the step so no sample
+    /// falls between two points.
+    pub fn rate_window(&self, window: &Window) -> String {
+        let configured = self.config.signals.rate_window.as_secs();
+        let step = u64::try_from(window.step).unwrap_or(0);
+        Duration::from_secs(configured.max(step).max(1)).to_string()
+    }
+
+    pub fn refresh_secs(&self) -> i64 {
+        i64::try_from(self.config.refresh.as_secs())
+            .unwrap_or(15)
+            .max(1)
+    }
+
+    /// Applies one message; returns the work it calls for.
+    pub fn update(&mut self, msg: Msg, now: DateTime<Utc>) -> Vec<Cmd> {
+        let before = self.visible_clock();
+        self.now = now;
+        match msg {
+            Msg::Key(key) => {
+                if key.kind != KeyEventKind::Release {
+                    self.on_key(&key);
+                }
+            }
+            Msg::Resize => self.dirty = true,
+            Msg::Tick => {}
+            Msg::Fetched(fetched) => self.on_fetched(*fetched),
+        }
+        if self.visible_clock() != before {
+            self.dirty = true;
+        }
+        if self.quit {
+            return Vec::new();
+        }
+        self.due_fetches()
+    }
+
+    /// What the clock-driven parts of the screen show (ages, retry countdowns), so a tick
+    /// redraws only when one of them changes.
+    fn visible_clock(&self) -> String {
+        let mut out = String::new();
+        let ages = self
+            .sources
+            .values()
+            .flat_map(|s| [s.last_ok, s.down_since])
+            .chain(self.queries.iter().map(|q| q.last_ok))
+            .flatten();
+        for t in ages {
+            out.push_str(&format::age((self.now - t).num_seconds()));
+            out.push(' ');
+        }
+        for t in self.sources.values().filter_map(|s| s.next_retry) {
+            out.push_str(&(t - self.now).num_seconds().max(0).to_string());
+            out.push(' ');
+        }
+        out
+    }
+
+    fn on_key(&mut self, key: &KeyEvent) {
+        let Some(action) = keys::lookup(key, self.view == View::Overview) else {
+            return;
+        };
+        self.dirty = true;
+        if self.help && !matches!(action, Action::Quit | Action::Help | Action::Back) {
+            // Any other key closes help first, so a stray key never acts unseen.
+            self.help = false;
+            return;
+        }
+        let last = self.services.len().saturating_sub(1);
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Help => self.help = !self.help,
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::Down => self.selected = (self.selected + 1).min(last),
+            Action::Top => self.selected = 0,
+            Action::Bottom => self.selected = last,
+            Action::Open => {
+                if !self.services.is_empty() {
+                    self.view = View::Service;
+                }
+            }
+            Action::Back => {
+                if self.help {
+                    self.help = false;
+                } else {
+                    self.view = View::Overview;
+                }
+            }
+            Action::NextView | Action::PrevView => {
+                let n = View::ALL.len();
+                let i = View::ALL.iter().position(|v| *v == self.view).unwrap_or(0);
+                let next = if action == Action::NextView {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                };
+                self.view = View::ALL[next];
+            }
+            Action::RangeLonger | Action::RangeShorter | Action::PickRange(_) => {
+                let i = self
+                    .ranges
+                    .iter()
+                    .position(|r| *r == self.range)
+                    .unwrap_or(0);
+                let j = match action {
+                    Action::RangeLonger => (i + 1).min(self.ranges.len().saturating_sub(1)),
+                    Action::RangeShorter => i.saturating_sub(1),
+                    Action::PickRange(p) if p < self.ranges.len() => p,
+                    _ => i,
+                };
+                if let Some(r) = self.ranges.get(j) {
+                    if *r != self.range {
+                        self.range = *r;
+                        self.view_changed();
+                    }
+                }
+            }
+            Action::PanBack => {
+                let half = i64::try_from(self.range.as_secs() / 2).unwrap_or(0).max(1);
+                let end = self.anchor.unwrap_or_else(|| self.window().end);
+                self.anchor = Some(end - half);
+                self.view_changed();
+            }
+            Action::PanForward => {
+                if let Some(end) = self.anchor {
+                    let half = i64::try_from(self.range.as_secs() / 2).unwrap_or(0).max(1);
+                    let next = end + half;
+                    self.anchor = (next < self.now.timestamp()).then_some(next);
+                    self.view_changed();
+                }
+            }
+            Action::Live => {
+                if self.anchor.take().is_some() {
+                    self.view_changed();
+                }
+            }
+            Action::Refresh => {
+                for q in &mut self.queries {
+                    q.next_due = Some(self.now);
+                }
+                for s in self.sources.values_mut() {
+                    s.next_retry = None;
+                }
+            }
+            Action::NextContext => {
+                let names: Vec<String> =
+                    self.config.sources.iter().map(|s| s.name.clone()).collect();
+                if names.len() > 1 {
+                    let i = names.iter().position(|n| *n == self.context).unwrap_or(0);
+                    self.context = names[(i + 1) % names.len()].clone();
+                    self.rebuild();
+                }
+            }
+        }
+    }
+
+    /// The window moved: everything is due again, older answers are dropped.
+    fn view_changed(&mut self) {
+        self.generation += 1;
+        for q in &mut self.queries {
+            q.next_due = Some(self.now);
+        }
+    }
+
+    /// Fetches that are due now and not already in flight; marks them in flight.
+    fn due_fetches(&mut self) -> Vec<Cmd> {
+        let window = self.window();
+        let rate = self.rate_window(&window);
+        let mut cmds = Vec::new();
+        for (i, q) in self.queries.iter_mut().enumerate() {
+            if q.in_flight == Some(self.generation) {
+                continue;
+            }
+            let Some(due) = q.next_due else { continue };
+            if due > self.now {
+                continue;
+            }
+            let source = self.sources.get(&q.plan.source);
+            if source
+                .and_then(|s| s.next_retry)
+                .is_some_and(|t| t > self.now)
+            {
+                continue;
+            }
+            q.in_flight = Some(self.generation);
+            let promql = q.plan.promql(&rate);
+            q.last_promql = Some(promql.clone());
+            cmds.push(Cmd::Fetch(Fetch {
+                query: i,
+                generation: self.generation,
+                source: q.plan.source.clone(),
+                promql,
+                window,
+            }));
+        }
+        cmds
+    }
+
+    fn on_fetched(&mut self, f: Fetched) {
+        let refresh = chrono::Duration::seconds(self.refresh_secs());
+        let Some(q) = self.queries.get_mut(f.query) else {
+            return;
+        };
+        let current = f.generation == self.generation;
+        if q.in_flight == Some(f.generation) {
+            q.in_flight = None;
+        }
+        let source = self.sources.entry(q.plan.source.clone()).or_default();
+        self.dirty = true;
+        match f.result {
+            Ok(resp) => {
+                source.last_ok = Some(self.now);
+                source.down_since = None;
+                source.last_error = None;
+                source.failures = 0;
+                source.next_retry = None;
+                if !current {
+                    return;
+                }
+                q.last_ok = Some(self.now);
+                q.last_error = None;
+                q.warnings = resp.warnings;
+                // A historical window does not change: fetch it once.
+                q.next_due = self.anchor.is_none().then(|| self.now + refresh);
+                let plan = q.plan.clone();
+                self.apply(&plan, f.window, resp.data);
+            }
+            Err(err) => {
+                let reason = err.to_string();
+                if err.is_transport() {
+                    source.down_since.get_or_insert(self.now);
+                    source.last_error = Some(reason.clone());
+                    // Answers of one round fail together; count the round once.
+                    if source.next_retry.is_none_or(|t| t <= self.now) {
+                        source.failures += 1;
+                        let backoff = (1i64 << source.failures.min(6).saturating_sub(1))
+                            .min(MAX_BACKOFF_SECS);
+                        source.next_retry = Some(self.now + chrono::Duration::seconds(backoff));
+                    }
+                    q.next_due = source.next_retry;
+                } else {
+                    // The source is fine but this query is not (bad PromQL, too many series):
+                    // retrying fast will not help.
+                    q.next_due = Some(self.now + refresh);
+                }
+                if current || q.last_error.is_none() {
+                    q.last_error = Some((self.now, reason));
+                }
+            }
+        }
+    }
+
+    /// Lays a successful answer onto the services it serves.
+    fn apply(&mut self, plan: &QueryPlan, window: Window, data: QueryData) {
+        let series: Vec<(BTreeMap<String, String>, Vec<(f64, f64)>)> = match data {
+            QueryData::Matrix(m) => m
+                .into_iter()
+                .map(|s| (s.metric, s.values.into_iter().map(|p| (p.t, p.v)).collect()))
+                .collect(),
+            QueryData::Vector(v) => v
+                .into_iter()
+                .map(|s| (s.metric, vec![(s.value.t, s.value.v)]))
+                .collect(),
+            QueryData::Scalar(s) => vec![(BTreeMap::new(), vec![(s.t, s.v)])],
+            QueryData::String(_) => Vec::new(),
+        };
+        let mut found: BTreeMap<usize, Series> = BTreeMap::new();
+        let count = series.len();
+        for (labels, samples) in &series {
+            for svc in plan.services_for(labels, count) {
+                found.insert(svc, Series::from_samples(window, samples.iter().copied()));
+            }
+        }
+        for member in &plan.members {
+            let Some(svc) = self.services.get_mut(member.service) else {
+                continue;
+            };
+            // A service absent from the answer has no data in this window (for errors: no
+            // error series yet, which with traffic present means zero errors).
+            let s = found
+                .remove(&member.service)
+                .unwrap_or_else(|| Series::empty(window));
+            match &plan.kind {
+                SignalKind::Traffic => svc.traffic = Some(s),
+                SignalKind::Errors => svc.errors = Some(s),
+                SignalKind::Latency { quantile } => {
+                    if let Some(slot) = svc.latency.iter_mut().find(|(q, _)| q == quantile) {
+                        slot.1 = Some(s);
+                    }
+                }
+                SignalKind::Saturation { gauge } => {
+                    if let Some(slot) = svc.saturation.iter_mut().find(|(g, _)| g == gauge) {
+                        slot.1 = Some(s);
+                    }
+                }
+            }
+            if matches!(plan.kind, SignalKind::Traffic | SignalKind::Errors) {
+                if let Some(traffic) = &svc.traffic {
+                    let errors = svc.errors.as_ref().filter(|e| e.window == traffic.window);
+                    if errors.is_some() {
+                        svc.error_ratio = Some(Series::ratio(errors, traffic));
+                    }
+                }
+            }
+        }
+    }
+
+    /// How fresh the data fed by these queries is.
+    pub fn freshness(&self, feeds: &[usize]) -> Freshness {
+        let mut worst = Freshness::Fresh;
+        let stale_after = 2 * self.refresh_secs() + 5;
+        for q in feeds.iter().filter_map(|i| self.queries.get(*i)) {
+            let error = q.last_error.as_ref().map(|(_, e)| e.clone());
+            let this = match (q.last_ok, error) {
+                (None, None) => Freshness::Loading,
+                (None, Some(reason)) => Freshness::Failed { reason },
+                (Some(ok), reason) => {
+                    let age_secs = (self.now - ok).num_seconds();
+                    if reason.is_some() || (self.is_live() && age_secs > stale_after) {
+                        Freshness::Stale { age_secs, reason }
+                    } else {
+                        Freshness::Fresh
+                    }
+                }
+            };
+            worst = match (&worst, &this) {
+                (Freshness::Failed { .. }, _) => worst,
+                (_, Freshness::Failed { .. }) => this,
+                (Freshness::Stale { .. }, _) => worst,
+                (_, Freshness::Stale { .. }) => this,
+                (Freshness::Loading, _) => worst,
+                _ => this,
+            };
+        }
+        worst
+    }
+
+    /// The most recent successful poll of any source.
+    pub fn last_success(&self) -> Option<DateTime<Utc>> {
+        self.sources.values().filter_map(|s| s.last_ok).max()
+    }
+
+    /// True while any request is out.
+    pub fn in_flight(&self) -> bool {
+        self.queries.iter().any(|q| q.in_flight.is_some())
+    }
+
+    pub fn selected_service(&self) -> Option<&ServiceState> {
+        self.services.get(self.selected)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prom::{RangeSeries, Sample};
+    use chrono::TimeZone;
+    use crossterm::event::{KeyCode, KeyModifiers};
+
+    const YAML: &str = r#"
+refresh: 15s
+sources: [{name: demo, url: "http://127.0.0.1:9090"}, {name: other, url: "http://127.0.0.1:9091"}]
+services: [{name: api}, {name: checkout}]
+"#;
+
+    fn t(secs: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_700_000_000 + secs, 0)
+            .single()
+            .expect("valid time")
+    }
+
+    fn app() -> App {
+        let config: Config = serde_yaml::from_str(YAML).expect("config");
+        App::new(config, t(0), FixedOffset::east_opt(0).expect("utc"))
+    }
+
+    fn key(c: char) -> Msg {
+        Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+    }
+
+    fn fetches(cmds: &[Cmd]) -> Vec<&Fetch> {
+        cmds.iter().map(|Cmd::Fetch(f)| f).collect()
+    }
+
+    fn answer(f: &Fetch, result: Result<QueryResponse, PromError>) -> Msg {
+        Msg::Fetched(Box::new(Fetched {
+            query: f.query,
+            generation: f.generation,
+            window: f.window,
+            result,
+        }))
+    }
+
+    fn matrix(w: &Window, per_service: &[(&str, f64)]) -> QueryResponse {
+        QueryResponse {
+            data: QueryData::Matrix(
+                per_service
+                    .iter()
+                    .map(|(svc, v)| RangeSeries {
+                        metric: [("service".to_string(), svc.to_string())].into(),
+                        values: vec![
+                            Sample {
+                                t: w.start as f64,
+                                v: *v,
+                            },
+                            Sample {
+                                t: w.end as f64,
+                                v: *v,
+                            },
+                        ],
+                    })
+                    .collect(),
+            ),
+            warnings: vec![],
+        }
+    }
+
+    fn refused() -> PromError {
+        PromError::Connect {
+            reason: "connection refused".into(),
+        }
+    }
+
+    #[test]
+    fn first_tick_fetches_every_query_once() {
+        let mut app = app();
+        let cmds = app.update(Msg::Tick, t(0));
+        // traffic, errors, three quantiles; no saturation gauges configured.
+        assert_eq!(cmds.len(), 5);
+        assert!(
+            app.update(Msg::Tick, t(1)).is_empty(),
+            "in flight: nothing new"
+        );
+    }
+
+    #[test]
+    fn a_query_is_due_again_one_refresh_after_success() {
+        let mut app = app();
+        let cmds = app.update(Msg::Tick, t(0));
+        for f in fetches(&cmds) {
+            let w = f.window;
+            assert!(app.update(answer(f, Ok(matrix(&w, &[]))), t(1)).is_empty());
+        }
+        assert!(app.update(Msg::Tick, t(15)).is_empty());
+        assert_eq!(app.update(Msg::Tick, t(16)).len(), 5);
+    }
+
+    #[test]
+    fn error_ratio_is_errors_over_traffic_and_missing_errors_are_zero() {
+        let mut app = app();
+        let cmds = app.update(Msg::Tick, t(0));
+        let fs = fetches(&cmds);
+        let w = fs[0].window;
+        app.update(
+            answer(fs[0], Ok(matrix(&w, &[("api", 100.0), ("checkout", 0.0)]))),
+            t(1),
+        );
+        app.update(answer(fs[1], Ok(matrix(&w, &[("api", 2.0)]))), t(1));
+        let api = &app.services[0];
+        assert_eq!(
+            api.error_ratio.as_ref().and_then(Series::current),
+            Some(0.02)
+        );
+        let checkout = &app.services[1];
+        assert_eq!(
+            checkout.error_ratio.as_ref().and_then(Series::current),
+            None,
+            "0 traffic: no data, not 0%"
+        );
+    }
+
+    #[test]
+    fn a_down_source_keeps_old_data_marks_it_stale_and_backs_off() {
+        let mut app = app();
+        let cmds = app.update(Msg::Tick, t(0));
+        let fs = fetches(&cmds);
+        let w = fs[0].window;
+        app.update(answer(fs[0], Ok(matrix(&w, &[("api", 100.0)]))), t(1));
+        for f in &fs[1..] {
+            app.update(answer(f, Ok(matrix(&w, &[]))), t(1));
+        }
+        let cmds = app.update(Msg::Tick, t(16));
+        assert_eq!(cmds.len(), 5);
+        for f in fetches(&cmds) {
+            app.update(answer(f, Err(refused())), t(17));
+        }
+        let src = &app.sources["demo"];
+        assert_eq!(src.failures, 1, "one round counts once");
+        assert_eq!(src.down_since, Some(t(17)));
+        assert_eq!(src.last_error.as_deref(), Some("connection refused"));
+        // Old data is kept and marked stale with the reason.
+        assert_eq!(
+            app.services[0].traffic.as_ref().and_then(Series::current),
+            Some(100.0)
+        );
+        match app.freshness(&app.services[0].feeds) {
+            Freshness::Stale { age_secs, reason } => {
+                assert_eq!(age_secs, 16);
+                assert_eq!(reason.as_deref(), Some("connection refused"));
+            }
+            other => panic!("expected stale, got {other:?}"),
+        }
+        // Backoff: 1 s, then 2 s, then 4 s …
+        assert!(app.update(Msg::Tick, t(17)).is_empty());
+        let cmds = app.update(Msg::Tick, t(18));
+        assert_eq!(cmds.len(), 5);
+        for f in fetches(&cmds) {
+            app.update(answer(f, Err(refused())), t(18));
+        }
+        assert_eq!(app.sources["demo"].next_retry, Some(t(20)));
+        assert!(app.update(Msg::Tick, t(19)).is_empty());
+        let cmds = app.update(Msg::Tick, t(20));
+        // Recovery clears the outage and the stale mark.
+        for f in fetches(&cmds) {
+            let w = f.window;
+            app.update(answer(f, Ok(matrix(&w, &[("api", 50.0)]))), t(21));
+        }
+        assert_eq!(app.sources["demo"].down_since, None);
+        assert_eq!(app.freshness(&app.services[0].feeds), Freshness::Fresh);
+        assert_eq!(
+            app.services[0].traffic.as_ref().and_then(Series::current),
+            Some(50.0)
+        );
+    }
+
+    #[test]
+    fn backoff_is_capped() {
+        let mut app = app();
+        let mut now = 0;
+        for _ in 0..10 {
+            let cmds = app.update(Msg::Tick, t(now));
+            for f in fetches(&cmds) {
+                app.update(answer(f, Err(refused())), t(now));
+            }
+            now = (app.sources["demo"].next_retry.expect("retry set") - t(0)).num_seconds();
+        }
+        let src = &app.sources["demo"];
+        let wait = (src.next_retry.expect("retry") - t(now)).num_seconds();
+        assert!(wait <= MAX_BACKOFF_SECS);
+    }
+
+    #[test]
+    fn a_bad_query_is_a_panel_error_not_an_outage() {
+        let mut app = app();
+        let cmds = app.update(Msg::Tick, t(0));
+        let f = fetches(&cmds)[0].clone();
+        app.update(
+            answer(
+                &f,
+                Err(PromError::Api {
+                    status: 400,
+                    error_type: "bad_data".into(),
+                    error: "parse error".into(),
+                }),
+            ),
+            t(1),
+        );
+        assert_eq!(app.sources["demo"].down_since, None);
+        assert!(matches!(
+            app.freshness(&[f.query]),
+            Freshness::Failed { reason } if reason == "bad_data: parse error"
+        ));
+    }
+
+    #[test]
+    fn answers_for_an_old_window_are_dropped() {
+        let mut app = app();
+        let cmds = app.update(Msg::Tick, t(0));
+        let old = fetches(&cmds)[0].clone();
+        let cmds = app.update(key('+'), t(1));
+        assert_eq!(cmds.len(), 5, "new range: everything refetched at once");
+        assert!(cmds
+            .iter()
+            .all(|Cmd::Fetch(f)| f.generation == old.generation + 1));
+        let w = old.window;
+        app.update(answer(&old, Ok(matrix(&w, &[("api", 1.0)]))), t(2));
+        assert!(app.services[0].traffic.is_none());
+    }
+
+    #[test]
+    fn range_keys_step_through_the_ranges() {
+        let mut app = app();
+        assert_eq!(app.range, Duration::from_secs(3600));
+        app.update(key('+'), t(0));
+        assert_eq!(app.range, Duration::from_secs(6 * 3600));
+        app.update(key('1'), t(0));
+        assert_eq!(app.range, Duration::from_secs(900));
+        app.update(key('-'), t(0));
+        assert_eq!(app.range, Duration::from_secs(900), "stays at the shortest");
+    }
+
+    #[test]
+    fn panning_goes_historical_and_back_to_live() {
+        let mut app = app();
+        app.update(key('['), t(0));
+        assert!(!app.is_live());
+        let end = app.window().end;
+        assert!(end <= t(0).timestamp() - 1800);
+        app.update(key('['), t(0));
+        assert_eq!(app.window().end, end - 1800);
+        app.update(key(']'), t(0));
+        app.update(key(']'), t(0));
+        assert!(app.is_live());
+        app.update(key('['), t(0));
+        app.update(key('L'), t(0));
+        assert!(app.is_live());
+    }
+
+    #[test]
+    fn a_historical_window_is_fetched_once() {
+        let mut app = app();
+        let cmds = app.update(key('['), t(0));
+        for f in fetches(&cmds) {
+            let w = f.window;
+            app.update(answer(f, Ok(matrix(&w, &[]))), t(1));
+        }
+        assert!(app.update(Msg::Tick, t(100)).is_empty());
+    }
+
+    #[test]
+    fn navigation_and_views() {
+        let mut app = app();
+        app.update(key('j'), t(0));
+        assert_eq!(app.selected, 1);
+        app.update(key('j'), t(0));
+        assert_eq!(app.selected, 1, "stays on the last service");
+        app.update(
+            Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+            t(0),
+        );
+        assert_eq!(app.view, View::Service);
+        app.update(
+            Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)),
+            t(0),
+        );
+        assert_eq!(app.view, View::Overview);
+        app.update(
+            Msg::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)),
+            t(0),
+        );
+        assert_eq!(app.view, View::Service);
+        app.update(key('?'), t(0));
+        assert!(app.help);
+        app.update(key('j'), t(0));
+        assert!(!app.help, "a key closes help without acting");
+        assert_eq!(app.selected, 1);
+        app.update(key('q'), t(0));
+        assert!(app.quit);
+    }
+
+    #[test]
+    fn switching_context_rebinds_services_and_drops_data() {
+        let mut app = app();
+        let cmds = app.update(Msg::Tick, t(0));
+        let f = fetches(&cmds)[0].clone();
+        let w = f.window;
+        app.update(answer(&f, Ok(matrix(&w, &[("api", 1.0)]))), t(1));
+        let cmds = app.update(key('c'), t(2));
+        assert_eq!(app.context, "other");
+        assert!(app.services[0].traffic.is_none());
+        assert!(fetches(&cmds).iter().all(|f| f.source == "other"));
+    }
+
+    #[test]
+    fn ticks_redraw_only_when_something_visible_changes() {
+        let mut app = app();
+        app.dirty = false;
+        // Nothing fetched, no countdown: a tick changes nothing visible except the clock
+        // second, which the header does not show.
+        let cmds = app.update(Msg::Tick, t(1));
+        let fs: Vec<Fetch> = fetches(&cmds).into_iter().cloned().collect();
+        app.dirty = false;
+        app.update(Msg::Tick, t(2));
+        assert!(!app.dirty);
+        for f in &fs {
+            let w = f.window;
+            app.update(answer(f, Ok(matrix(&w, &[]))), t(3));
+        }
+        assert!(app.dirty);
+        app.dirty = false;
+        app.update(Msg::Tick, t(4));
+        assert!(app.dirty, "the 'updated Ns ago' age changed");
+    }
+
+    #[test]
+    fn rate_window_is_at_least_the_step() {
+        let mut app = app();
+        app.update(key('5'), t(0));
+        let w = app.window();
+        assert_eq!(w.step, 600);
+        assert_eq!(app.rate_window(&w), "10m");
+        app.update(key('1'), t(0));
+        assert_eq!(app.rate_window(&app.window()), "1m");
+    }
+}

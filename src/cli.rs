@@ -1,0 +1,143 @@
+//! Command-line interface.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// A terminal dashboard for on-call engineers: the four golden signals of every service,
+/// live from Prometheus.
+#[derive(Debug, Parser)]
+#[command(name = "sretop", version, about, long_about = None)]
+pub struct Cli {
+    /// Config file [default: $SRETOP_CONFIG, then $XDG_CONFIG_HOME/sretop/config.yaml].
+    #[arg(long, short = 'c', global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Source (context) to use for services that do not name one.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// Override the selected source's URL (works without a config file too).
+    #[arg(long, global = true, value_name = "URL")]
+    pub prometheus: Option<String>,
+
+    /// Log file [default: $XDG_STATE_HOME/sretop/sretop.log].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+
+    /// Log level filter (error, warn, info, debug, trace).
+    #[arg(long, global = true, default_value = "info", value_name = "LEVEL")]
+    pub log_level: String,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Poll once and print one rendered frame (no terminal needed).
+    Snapshot(SnapshotArgs),
+    /// Check the config file and print what would be queried.
+    Check,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SnapshotArgs {
+    /// View to render: overview or service.
+    #[arg(long, default_value = "overview")]
+    pub view: String,
+    /// Service to show in the service view [default: the first].
+    #[arg(long)]
+    pub service: Option<String>,
+    /// Width in columns.
+    #[arg(long, default_value_t = 160)]
+    pub width: u16,
+    /// Height in rows.
+    #[arg(long, default_value_t = 48)]
+    pub height: u16,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Time range (e.g. 15m, 6h) [default: the config's range].
+    #[arg(long)]
+    pub range: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Svg,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_work_on_subcommands() {
+        let cli = Cli::try_parse_from([
+            "sretop",
+            "snapshot",
+            "--prometheus",
+            "http://x:9090",
+            "--context",
+            "prod",
+            "--format",
+            "svg",
+        ])
+        .expect("parses");
+        assert_eq!(cli.prometheus.as_deref(), Some("http://x:9090"));
+        assert_eq!(cli.context.as_deref(), Some("prod"));
+        assert!(matches!(
+            cli.command,
+            Some(Command::Snapshot(SnapshotArgs {
+                format: Format::Svg,
+                ..
+            }))
+        ));
+    }
+}
+
+/// Applies `--context` and `--prometheus` to a loaded config.
+pub fn apply_overrides(
+    config: &mut crate::config::Config,
+    context: Option<&str>,
+    prometheus: Option<&str>,
+) -> Result<(), String> {
+    if let Some(name) = context {
+        if config.source(name).is_none() {
+            let known: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
+            return Err(format!(
+                "--context {name:?}: no such source (configured: {})",
+                known.join(", ")
+            ));
+        }
+        config.context = Some(name.to_string());
+    }
+    if let Some(url) = prometheus {
+        let parsed = url::Url::parse(url).map_err(|e| format!("--prometheus {url:?}: {e}"))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(format!(
+                "--prometheus {url:?}: the URL must start with http:// or https://"
+            ));
+        }
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err("--prometheus: credentials in the URL are refused; use the config's `auth:` with an environment variable or file".into());
+        }
+        let current = config.current_context().to_string();
+        match config.sources.iter_mut().find(|s| s.name == current) {
+            Some(source) => source.url = url.to_string(),
+            None => {
+                return Err(format!(
+                    "no source named {current:?} to apply --prometheus to"
+                ))
+            }
+        }
+    }
+    Ok(())
+}

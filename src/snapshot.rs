@@ -1,0 +1,193 @@
+//! One rendered frame without a TTY: plain text for scripts and chat, SVG with colours kept.
+
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Modifier};
+use ratatui::Terminal;
+
+use crate::app::App;
+use crate::ui;
+
+/// Renders the app into an off-screen buffer of the given size.
+pub fn render_buffer(app: &App, width: u16, height: u16) -> Buffer {
+    let backend = TestBackend::new(width.max(1), height.max(1));
+    match Terminal::new(backend) {
+        Ok(mut terminal) => {
+            // TestBackend's draw cannot fail.
+            let _ = terminal.draw(|frame| ui::render(app, frame));
+            terminal.backend().buffer().clone()
+        }
+        Err(_) => Buffer::empty(ratatui::layout::Rect::new(0, 0, width, height)),
+    }
+}
+
+/// The buffer as lines of text, trailing blanks trimmed.
+pub fn to_text(buffer: &Buffer) -> String {
+    let area = buffer.area;
+    let mut out = String::new();
+    for y in 0..area.height {
+        let mut line = String::new();
+        for x in 0..area.width {
+            line.push_str(buffer[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+const CELL_W: f64 = 8.4;
+const CELL_H: f64 = 17.0;
+const FONT_SIZE: f64 = 14.0;
+const BACKGROUND: &str = "#1b1d23";
+const FOREGROUND: &str = "#d8dee9";
+
+/// The buffer as a standalone SVG: a monospace grid, colours and bold kept.
+pub fn to_svg(buffer: &Buffer) -> String {
+    let area = buffer.area;
+    let width = f64::from(area.width) * CELL_W;
+    let height = f64::from(area.height) * CELL_H;
+    let mut out = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" \
+         viewBox=\"0 0 {width:.1} {height:.1}\" font-family=\"DejaVu Sans Mono, Menlo, Consolas, monospace\" \
+         font-size=\"{FONT_SIZE}\">\n<rect width=\"100%\" height=\"100%\" fill=\"{BACKGROUND}\"/>\n"
+    );
+    for y in 0..area.height {
+        let top = f64::from(y) * CELL_H;
+        // Backgrounds first, merged into runs.
+        let mut x = 0;
+        while x < area.width {
+            let bg = buffer[(x, y)].bg;
+            let start = x;
+            while x < area.width && buffer[(x, y)].bg == bg {
+                x += 1;
+            }
+            if let Some(fill) = color(bg, false) {
+                out.push_str(&format!(
+                    "<rect x=\"{:.1}\" y=\"{top:.1}\" width=\"{:.1}\" height=\"{CELL_H}\" fill=\"{fill}\"/>\n",
+                    f64::from(start) * CELL_W,
+                    f64::from(x - start) * CELL_W
+                ));
+            }
+        }
+        // Text in runs of the same style; each run is stretched to its cells so columns line
+        // up whatever the font.
+        let mut x = 0;
+        while x < area.width {
+            let cell = &buffer[(x, y)];
+            let (fg, bold) = (cell.fg, cell.modifier.contains(Modifier::BOLD));
+            let start = x;
+            let mut text = String::new();
+            while x < area.width {
+                let c = &buffer[(x, y)];
+                if c.fg != fg || c.modifier.contains(Modifier::BOLD) != bold {
+                    break;
+                }
+                text.push_str(c.symbol());
+                x += 1;
+            }
+            if text.trim().is_empty() {
+                continue;
+            }
+            let fill = color(fg, true).unwrap_or_else(|| FOREGROUND.to_string());
+            out.push_str(&format!(
+                "<text x=\"{:.1}\" y=\"{:.1}\" textLength=\"{:.1}\" lengthAdjust=\"spacingAndGlyphs\" fill=\"{fill}\"{} xml:space=\"preserve\">{}</text>\n",
+                f64::from(start) * CELL_W,
+                top + CELL_H * 0.78,
+                f64::from(x - start) * CELL_W,
+                if bold { " font-weight=\"bold\"" } else { "" },
+                escape(&text)
+            ));
+        }
+    }
+    out.push_str("</svg>\n");
+    out
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A terminal colour as CSS; `None` for the default (foreground or background).
+fn color(c: Color, _fg: bool) -> Option<String> {
+    let hex = match c {
+        Color::Reset => return None,
+        Color::Black => "#2e3440",
+        Color::Red => "#e06c75",
+        Color::Green => "#98c379",
+        Color::Yellow => "#e5c07b",
+        Color::Blue => "#3b6bb5",
+        Color::Magenta => "#c678dd",
+        Color::Cyan => "#56b6c2",
+        Color::Gray => "#abb2bf",
+        Color::DarkGray => "#6b717d",
+        Color::LightRed => "#f28b94",
+        Color::LightGreen => "#b5e890",
+        Color::LightYellow => "#f0d58c",
+        Color::LightBlue => "#82aaff",
+        Color::LightMagenta => "#d9a2eb",
+        Color::LightCyan => "#8be0ea",
+        Color::White => "#eceff4",
+        Color::Rgb(r, g, b) => return Some(format!("#{r:02x}{g:02x}{b:02x}")),
+        Color::Indexed(i) => return Some(indexed(i)),
+    };
+    Some(hex.to_string())
+}
+
+/// xterm's 256-colour palette.
+fn indexed(i: u8) -> String {
+    match i {
+        0..=15 => {
+            const BASE: [&str; 16] = [
+                "#000000", "#cd0000", "#00cd00", "#cdcd00", "#0000ee", "#cd00cd", "#00cdcd",
+                "#e5e5e5", "#7f7f7f", "#ff0000", "#00ff00", "#ffff00", "#5c5cff", "#ff00ff",
+                "#00ffff", "#ffffff",
+            ];
+            BASE[usize::from(i)].to_string()
+        }
+        16..=231 => {
+            let n = i - 16;
+            let level = |v: u8| if v == 0 { 0 } else { 55 + v * 40 };
+            format!(
+                "#{:02x}{:02x}{:02x}",
+                level(n / 36),
+                level((n / 6) % 6),
+                level(n % 6)
+            )
+        }
+        _ => {
+            let v = 8 + (i - 232) * 10;
+            format!("#{v:02x}{v:02x}{v:02x}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::layout::Rect;
+    use ratatui::style::Style;
+
+    #[test]
+    fn text_and_svg_keep_content_and_colour() {
+        let mut buf = Buffer::empty(Rect::new(0, 0, 10, 2));
+        buf.set_string(0, 0, "a<b & c", Style::new().fg(Color::Red));
+        buf.set_string(0, 1, "ok", Style::new().bg(Color::Blue));
+        assert_eq!(to_text(&buf), "a<b & c\nok\n");
+        let svg = to_svg(&buf);
+        assert!(svg.starts_with("<svg"));
+        assert!(svg.contains(">a&lt;b &amp; c</text>"));
+        assert!(svg.contains("fill=\"#e06c75\""));
+        assert!(svg.contains("fill=\"#3b6bb5\""));
+    }
+
+    #[test]
+    fn indexed_palette() {
+        assert_eq!(indexed(196), "#ff0000");
+        assert_eq!(indexed(232), "#080808");
+        assert_eq!(indexed(1), "#cd0000");
+    }
+}

@@ -1,0 +1,59 @@
+//! Rendering: a pure function of `&App`. Nothing here changes state or does I/O.
+//!
+//! ```text
+//! ┌───────────────────────────────────────────────────────────────┐
+//! │ header: sretop · context · range · LIVE/HISTORY · updated …   │ 1 line
+//! │ tabs: Overview | Service                                      │ 1 line
+//! │                                                               │
+//! │ the view (overview.rs / service.rs)                           │ the rest
+//! │                                                               │
+//! │ status: source health, query errors, key hints                │ 1 line
+//! └───────────────────────────────────────────────────────────────┘
+//!   `?` draws help.rs on top.
+//! ```
+
+pub mod help;
+pub mod overview;
+pub mod service;
+pub mod theme;
+pub mod widgets;
+
+use ratatui::layout::{Constraint, Layout};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use crate::app::{App, View};
+use theme::THEME;
+
+/// Draws the whole screen.
+pub fn render(app: &App, frame: &mut Frame) {
+    let [header, tabs, body, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(frame.area());
+    widgets::header(frame, header, app);
+    let mut spans = Vec::new();
+    for v in View::ALL {
+        let style = if v == app.view {
+            THEME.title.patch(THEME.selected)
+        } else {
+            THEME.dim
+        };
+        spans.push(Span::styled(format!(" {} ", v.title()), style));
+        spans.push(Span::raw(" "));
+    }
+    spans.push(Span::styled(" Tab: next view", THEME.dim));
+    frame.render_widget(Paragraph::new(Line::from(spans)), tabs);
+    match app.view {
+        View::Overview => overview::render(frame, body, app),
+        View::Service => service::render(frame, body, app),
+    }
+    widgets::status_line(frame, status, app);
+    if app.help {
+        help::render(frame, frame.area());
+    }
+}

@@ -1,0 +1,208 @@
+//! Small shared pieces: sparklines as text, times, the header and the status line.
+
+use chrono::{DateTime, FixedOffset, TimeZone, Utc};
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::theme::THEME;
+use crate::app::{App, Freshness};
+use crate::domain::format;
+use crate::domain::series::Series;
+
+const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// A one-line sparkline, `width` cells wide, scaled from 0 to the larger of the series'
+/// maximum and `floor` (so a steady 0.2% error ratio draws low when the threshold is 5%, not
+/// as a wall of full blocks). Gaps (no sample, NaN) are blank.
+pub fn sparkline(series: Option<&Series>, width: usize, floor: f64) -> String {
+    let Some(series) = series else {
+        return " ".repeat(width);
+    };
+    let buckets = series.downsample_max(width);
+    let max = buckets
+        .iter()
+        .flatten()
+        .copied()
+        .fold(floor.max(0.0), f64::max);
+    buckets
+        .iter()
+        .map(|b| match b {
+            None => ' ',
+            Some(v) if max <= 0.0 => {
+                let _ = v;
+                BARS[0]
+            }
+            Some(v) => {
+                let i = ((v / max) * 7.0).round().clamp(0.0, 7.0) as usize;
+                BARS[i]
+            }
+        })
+        .collect()
+}
+
+/// `HH:MM:SS` in the display time zone.
+pub fn clock(t: DateTime<Utc>, tz: &FixedOffset) -> String {
+    t.with_timezone(tz).format("%H:%M:%S").to_string()
+}
+
+/// `HH:MM` of a unix timestamp in the display time zone.
+pub fn hhmm(ts: i64, tz: &FixedOffset) -> String {
+    tz.timestamp_opt(ts, 0)
+        .single()
+        .map(|t| t.format("%H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// The top line: name, context, range, live or historical, freshness.
+pub fn header(frame: &mut Frame, area: Rect, app: &App) {
+    let mut spans = vec![
+        Span::styled(" sretop ", THEME.header),
+        Span::raw(" "),
+        Span::styled(app.context.clone(), THEME.title),
+        Span::raw("  range "),
+        Span::styled(app.range.to_string(), THEME.title),
+        Span::raw("  "),
+    ];
+    if app.is_live() {
+        spans.push(Span::styled("● LIVE", THEME.live));
+    } else {
+        let w = app.window();
+        let ago = format::age(app.now.timestamp() - w.end);
+        spans.push(Span::styled(
+            format!(
+                " ◀ HISTORY {}–{} ({ago} ago) ",
+                hhmm(w.start, &app.tz),
+                hhmm(w.end, &app.tz)
+            ),
+            THEME.history,
+        ));
+    }
+    spans.push(Span::raw("  "));
+    match app.last_success() {
+        Some(t) => {
+            let age = (app.now - t).num_seconds();
+            spans.push(Span::styled(
+                format!("updated {} ({} ago)", clock(t, &app.tz), format::age(age)),
+                if age > 2 * app.refresh_secs() + 5 {
+                    THEME.warn
+                } else {
+                    THEME.dim
+                },
+            ));
+        }
+        None if app.in_flight() => spans.push(Span::styled("loading…", THEME.dim)),
+        None => spans.push(Span::styled("no data yet", THEME.warn)),
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The bottom line: the state of every source (down since when, why, next retry), else key
+/// hints.
+pub fn status_line(frame: &mut Frame, area: Rect, app: &App) {
+    let mut spans = Vec::new();
+    for (name, src) in &app.sources {
+        let used = app.services.iter().any(|s| s.source == *name);
+        if let Some(since) = src.down_since {
+            let retry = src
+                .next_retry
+                .map(|t| format!(" · retry in {}s", (t - app.now).num_seconds().max(0)))
+                .unwrap_or_default();
+            spans.push(Span::styled(
+                format!(
+                    "✖ {name} down since {}: {}{retry} ",
+                    clock(since, &app.tz),
+                    src.last_error.as_deref().unwrap_or("unknown error")
+                ),
+                THEME.crit,
+            ));
+        } else if used && src.last_ok.is_some() {
+            spans.push(Span::styled(format!("● {name} ok "), THEME.ok));
+        }
+    }
+    // Query-level errors (bad PromQL and the like) with the source up.
+    let failing = app
+        .queries
+        .iter()
+        .filter(|q| q.last_error.is_some())
+        .filter(|q| {
+            app.sources
+                .get(&q.plan.source)
+                .is_none_or(|s| s.down_since.is_none())
+        })
+        .collect::<Vec<_>>();
+    if let Some(q) = failing.first() {
+        let reason = q.last_error.as_ref().map(|(_, e)| e.as_str()).unwrap_or("");
+        spans.push(Span::styled(
+            format!("⚠ {} query failed: {reason} ", q.plan.kind.label()),
+            THEME.warn,
+        ));
+    }
+    if let Some(w) = app.queries.iter().flat_map(|q| q.warnings.first()).next() {
+        spans.push(Span::styled(format!("⚠ {w} "), THEME.warn));
+    }
+    for w in &app.warnings {
+        spans.push(Span::styled(format!("⚠ {w} "), THEME.warn));
+    }
+    let used: usize = spans.iter().map(|s| s.width()).sum();
+    let hint = "? help  q quit ";
+    let width = usize::from(area.width);
+    if used + hint.len() < width {
+        spans.push(Span::raw(" ".repeat(width - used - hint.chars().count())));
+        spans.push(Span::styled(hint, THEME.dim));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// A one-cell freshness marker for a row: `●` fresh, `…` loading, `!` stale, `✖` failed.
+pub fn freshness_glyph(f: &Freshness) -> Span<'static> {
+    match f {
+        Freshness::Fresh => Span::styled("●", THEME.ok),
+        Freshness::Loading => Span::styled("…", THEME.dim),
+        Freshness::Stale { .. } => Span::styled("!", THEME.warn),
+        Freshness::Failed { .. } => Span::styled("✖", THEME.crit),
+    }
+}
+
+/// A freshness label for a panel title: ``, `loading`, `stale 2m`, `failed: reason`.
+pub fn freshness_span(f: &Freshness) -> Span<'static> {
+    match f {
+        Freshness::Fresh => Span::styled("● live data", THEME.ok),
+        Freshness::Loading => Span::styled("loading…", THEME.dim),
+        Freshness::Stale { age_secs, .. } => {
+            Span::styled(format!("STALE {} old", format::age(*age_secs)), THEME.warn)
+        }
+        Freshness::Failed { reason } => Span::styled(format!("no data: {reason}"), THEME.crit),
+    }
+}
+
+/// Style applied over values whose data is not fresh.
+pub fn freshness_style(f: &Freshness) -> Style {
+    match f {
+        Freshness::Fresh | Freshness::Loading => Style::new(),
+        Freshness::Stale { .. } | Freshness::Failed { .. } => THEME.dim,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::window::Window;
+
+    #[test]
+    fn sparkline_scales_to_the_max_and_leaves_gaps_blank() {
+        let w = Window {
+            start: 0,
+            end: 30,
+            step: 10,
+        };
+        let s = Series::from_samples(w, [(0.0, 0.0), (10.0, 5.0), (30.0, 10.0)]);
+        assert_eq!(sparkline(Some(&s), 4, 0.0), "▁▅ █");
+        assert_eq!(sparkline(Some(&s), 4, 70.0), "▁▁ ▂", "scaled to the floor");
+        assert_eq!(sparkline(None, 3, 0.0), "   ");
+        let zeros = Series::from_samples(w, [(0.0, 0.0), (10.0, 0.0)]);
+        assert_eq!(sparkline(Some(&zeros), 2, 0.0), "▁▁");
+    }
+}

@@ -1,0 +1,118 @@
+//! Snapshot tests of every view rendered into ratatui's `TestBackend`, at 80x24 and 160x48,
+//! with a fixed clock and fixed data (fed through the real `App::update`).
+
+use chrono::Duration;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::style::Color;
+
+use sretop::app::{App, Msg, View};
+use sretop::fixture;
+use sretop::prom::PromError;
+use sretop::snapshot::{render_buffer, to_text};
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
+
+fn press(app: &mut App, code: KeyCode) {
+    let now = app.now;
+    let cmds = app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)), now);
+    fixture::answer(app, cmds, now, None);
+}
+
+fn check(name: &str, app: &App) {
+    for (w, h) in SIZES {
+        let text = to_text(&render_buffer(app, w, h));
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), text);
+    }
+}
+
+#[test]
+fn overview() {
+    let app = fixture::app(&fixture::demo_names());
+    check("overview", &app);
+}
+
+#[test]
+fn service_detail() {
+    let mut app = fixture::app(&fixture::demo_names());
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, View::Service);
+    check("service_checkout", &app);
+}
+
+#[test]
+fn help_overlay() {
+    let mut app = fixture::app(&fixture::demo_names());
+    press(&mut app, KeyCode::Char('?'));
+    check("help", &app);
+}
+
+#[test]
+fn historical_range() {
+    let mut app = fixture::app(&fixture::demo_names());
+    press(&mut app, KeyCode::Char('3'));
+    press(&mut app, KeyCode::Char('['));
+    assert!(!app.is_live());
+    check("overview_6h_history", &app);
+}
+
+#[test]
+fn prometheus_down_keeps_data_and_says_why() {
+    let mut app = fixture::app(&fixture::demo_names());
+    let later = app.now + Duration::seconds(16);
+    let cmds = app.update(Msg::Tick, later);
+    assert!(!cmds.is_empty());
+    let err = PromError::Connect {
+        reason: "connection refused".into(),
+    };
+    fixture::answer(&mut app, cmds, later, Some(&err));
+    let later = later + Duration::seconds(30);
+    app.update(Msg::Tick, later);
+    check("overview_source_down", &app);
+    let text = to_text(&render_buffer(&app, 80, 24));
+    assert!(
+        text.contains("demo down since 03:00:16: connection refused"),
+        "{text}"
+    );
+    assert!(text.contains("STALE 46s old"), "{text}");
+    assert!(
+        text.contains("118/s") || text.contains("/s"),
+        "old values stay on screen"
+    );
+}
+
+#[test]
+fn nothing_fetched_yet() {
+    let names = fixture::demo_names();
+    let app = App::new(
+        fixture::config(&names),
+        fixture::fixed_now(),
+        chrono::FixedOffset::east_opt(0).expect("utc"),
+    );
+    check("overview_loading", &app);
+}
+
+/// Colour carries meaning: checkout's incident must render red, api's healthy errors green.
+#[test]
+fn values_are_coloured_by_threshold() {
+    let app = fixture::app(&fixture::demo_names());
+    let buf = render_buffer(&app, 160, 48);
+    let text = to_text(&buf);
+    let row_of = |name: &str| {
+        text.lines()
+            .position(|l| l.contains(&format!(" {name} ")))
+            .expect("service row") as u16
+    };
+    let style_at = |row: u16, needle: &str| {
+        let line: String = text.lines().nth(usize::from(row)).unwrap_or("").to_string();
+        let col = line.find(needle).expect("value on the row");
+        let col = line[..col].chars().count() as u16;
+        buf[(col, row)].fg
+    };
+    let checkout = row_of("checkout");
+    let api = row_of("api");
+    let checkout_line = text.lines().nth(usize::from(checkout)).unwrap_or("");
+    assert!(checkout_line.contains('%'));
+    assert_eq!(style_at(checkout, "12.0%"), Color::Red, "{checkout_line}");
+    assert_eq!(style_at(api, "0.20%"), Color::Green);
+}
