@@ -441,7 +441,9 @@ impl App {
                 if let Some(end) = self.anchor {
                     let half = i64::try_from(self.range.as_secs() / 2).unwrap_or(0).max(1);
                     let next = end + half;
-                    self.anchor = (next < self.now.timestamp()).then_some(next);
+                    self.anchor = None;
+                    let live_end = self.window().end;
+                    self.anchor = (next < live_end).then_some(next);
                     self.view_changed();
                 }
             }

@@ -47,8 +47,8 @@ impl Duration {
                 .parse()
                 .map_err(|_| format!("invalid duration {text:?}: number too large"))?;
             rest = &rest[digits..];
-            let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
-            let unit = &rest[..unit_len];
+            let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+            let unit = rest[..unit_len].trim();
             rest = &rest[unit_len..];
             let factor: u128 = match unit {
                 "ms" => 1,

@@ -200,9 +200,9 @@ mod tests {
         };
         let s = Series::from_samples(w, [(0.0, 0.0), (10.0, 5.0), (30.0, 10.0)]);
         assert_eq!(sparkline(Some(&s), 4, 0.0), "▁▅ █");
-        assert_eq!(sparkline(Some(&s), 4, 70.0), "▁▁ ▂", "scaled to the floor");
+        assert_eq!(sparkline(Some(&s), 4, 70.0), "▁▂ ▂", "scaled to the floor");
         assert_eq!(sparkline(None, 3, 0.0), "   ");
         let zeros = Series::from_samples(w, [(0.0, 0.0), (10.0, 0.0)]);
-        assert_eq!(sparkline(Some(&zeros), 2, 0.0), "▁▁");
+        assert_eq!(sparkline(Some(&zeros), 2, 0.0), "▁ ");
     }
 }
