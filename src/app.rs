@@ -18,7 +18,8 @@ use crate::domain::window::Window;
 use crate::keys::{self, Action};
 use crate::prom::{PromError, QueryData, QueryResponse};
 
-/// How many points a range query asks for; sparklines and charts downsample from it.
+/// How many points a range query asks for by default; sparklines and charts downsample from
+/// it.
 pub const TARGET_POINTS: i64 = 240;
 /// The shortest step ever asked for.
 pub const MIN_STEP_SECS: i64 = 5;
@@ -198,6 +199,8 @@ pub struct App {
     pub help: bool,
     pub ranges: Vec<Duration>,
     pub range: Duration,
+    /// Points per series a range query aims for.
+    pub points: i64,
     /// Right edge of a historical window (unix seconds); `None` while live.
     pub anchor: Option<i64>,
     /// Bumped whenever what is on screen changes meaning (range, pan, context); answers for an
@@ -237,6 +240,7 @@ impl App {
             help: false,
             ranges,
             range,
+            points: TARGET_POINTS,
             anchor: None,
             generation: 0,
             now,
@@ -311,7 +315,7 @@ impl App {
     pub fn window(&self) -> Window {
         let range = i64::try_from(self.range.as_secs()).unwrap_or(i64::MAX / 2);
         let end = self.anchor.unwrap_or_else(|| self.now.timestamp());
-        Window::new(end, range, TARGET_POINTS, MIN_STEP_SECS)
+        Window::new(end, range, self.points, MIN_STEP_SECS)
     }
 
     /// The `rate()` window for a step: the configured one, raised to the step so no sample

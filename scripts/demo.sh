@@ -1,0 +1,241 @@
+#!/usr/bin/env bash
+# Brings up a demo stack on loopback and opens the sretop dashboard on it:
+#   sretop-demo (simulated services, exporter)  <-  Prometheus (scrapes every 5 s)  <-  sretop
+#
+# Usage:
+#   scripts/demo.sh [SRETOP-ARGS...]   build, start the stack, run sretop in the foreground
+#   scripts/demo.sh --stack-only       build, start the stack, print the URLs, wait for Ctrl-C
+#
+# Environment:
+#   SRETOP_DEMO_EXPORTER_PORT   exporter port on 127.0.0.1 (default 9464)
+#   SRETOP_DEMO_PROM_PORT       Prometheus port on 127.0.0.1 (default 9090)
+#   SRETOP_DEMO_INCIDENT        service that starts in incident (default checkout; empty: none)
+#   SRETOP_DEMO_EXPORTER_ARGS   extra arguments for sretop-demo, e.g. "--service-count 50"
+#   SRETOP_DEMO_NO_BUILD=1      skip `cargo build --release --bins`
+#   SRETOP_BIN_DIR              where sretop and sretop-demo are
+#                               (default ${CARGO_TARGET_DIR:-target}/release)
+#   SRETOP_DEMO_READY_TIMEOUT   seconds to wait for Prometheus to become ready (default 60)
+#
+# Everything started here is stopped, and the temp dir removed, when the script exits.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+exporter_port="${SRETOP_DEMO_EXPORTER_PORT:-9464}"
+prom_port="${SRETOP_DEMO_PROM_PORT:-9090}"
+incident="${SRETOP_DEMO_INCIDENT-checkout}"
+ready_timeout="${SRETOP_DEMO_READY_TIMEOUT:-60}"
+if [[ -n "${CARGO_TARGET_DIR:-}" ]]; then
+    bin_dir="${SRETOP_BIN_DIR:-$CARGO_TARGET_DIR/release}"
+else
+    bin_dir="${SRETOP_BIN_DIR:-$root/target/release}"
+fi
+
+say() { printf 'demo: %s\n' "$*" >&2; }
+die() {
+    printf 'demo: error: %s\n' "$*" >&2
+    exit 1
+}
+
+stack_only=0
+case "${1:-}" in
+--stack-only)
+    stack_only=1
+    shift
+    [[ $# -eq 0 ]] || die "--stack-only takes no other arguments (extra arguments are passed to sretop)"
+    ;;
+-h | --help)
+    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
+    exit 0
+    ;;
+esac
+
+for port in "$exporter_port" "$prom_port"; do
+    [[ "$port" =~ ^[0-9]+$ ]] && ((10#$port > 0 && 10#$port < 65536)) || die "invalid port: $port"
+done
+[[ "$exporter_port" != "$prom_port" ]] || die "exporter and Prometheus ports are both $prom_port"
+
+# --- tools -------------------------------------------------------------------
+missing=()
+command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+if ((${#missing[@]})); then
+    sudo=()
+    if [[ "$(id -u)" -ne 0 ]]; then
+        command -v sudo >/dev/null 2>&1 || die "need root or sudo to install: ${missing[*]}"
+        sudo=(sudo)
+    fi
+    say "installing ${missing[*]} with apt-get"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! "${sudo[@]}" apt-get install -y "${missing[@]}"; then
+        "${sudo[@]}" apt-get update
+        "${sudo[@]}" apt-get install -y "${missing[@]}"
+    fi
+    command -v prometheus >/dev/null 2>&1 || die "prometheus is still not on PATH after installing it"
+fi
+
+# --- build -------------------------------------------------------------------
+if [[ "${SRETOP_DEMO_NO_BUILD:-0}" != 1 ]]; then
+    say "building (cargo build --release --bins)"
+    cargo build --release --bins --manifest-path "$root/Cargo.toml"
+fi
+[[ -x "$bin_dir/sretop-demo" ]] || die "$bin_dir/sretop-demo not found (build it, or set SRETOP_BIN_DIR)"
+if ((!stack_only)); then
+    [[ -x "$bin_dir/sretop" ]] || die "$bin_dir/sretop not found (build it, or set SRETOP_BIN_DIR)"
+    [[ -f "$root/config.example.yaml" ]] || die "$root/config.example.yaml not found"
+fi
+
+# --- cleanup -----------------------------------------------------------------
+pids=()
+tmp=""
+
+# Stops one started process: TERM, up to 10 s for it to exit, then KILL; then reaps it.
+stop_pid() {
+    local pid=$1 state _ i
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for ((i = 0; i < 100; i++)); do
+        [[ -r "/proc/$pid/stat" ]] || break
+        read -r _ _ state _ <"/proc/$pid/stat" 2>/dev/null || break
+        [[ "$state" == Z ]] && break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM HUP
+    local pid
+    for pid in ${pids[@]+"${pids[@]}"}; do
+        stop_pid "$pid"
+    done
+    if [[ -n "$tmp" && -d "$tmp" ]]; then
+        rm -rf -- "$tmp"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# True if something accepts connections on 127.0.0.1:$1.
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# True while the started process $1 is running (not exited, not a zombie).
+alive() {
+    local state _
+    kill -0 "$1" 2>/dev/null || return 1
+    read -r _ _ state _ <"/proc/$1/stat" 2>/dev/null || return 0
+    [[ "$state" != Z ]]
+}
+
+show_log() {
+    printf -- '--- last lines of %s ---\n' "$1" >&2
+    tail -n 25 "$1" >&2 || true
+    printf -- '---\n' >&2
+}
+
+# --- stack -------------------------------------------------------------------
+port_busy "$exporter_port" &&
+    die "port $exporter_port is already in use on 127.0.0.1 (set SRETOP_DEMO_EXPORTER_PORT)"
+port_busy "$prom_port" &&
+    die "port $prom_port is already in use on 127.0.0.1 (is a Prometheus running? set SRETOP_DEMO_PROM_PORT)"
+
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/sretop-demo.XXXXXX")"
+exporter_url="http://127.0.0.1:$exporter_port"
+prom_url="http://127.0.0.1:$prom_port"
+
+cat >"$tmp/prometheus.yml" <<EOF
+global:
+  scrape_interval: 5s
+  scrape_timeout: 4s
+  evaluation_interval: 5s
+scrape_configs:
+  - job_name: demo
+    honor_labels: true
+    static_configs:
+      - targets: ['127.0.0.1:$exporter_port']
+EOF
+
+exporter_args=(--listen "127.0.0.1:$exporter_port")
+[[ -z "$incident" ]] || exporter_args+=(--incident "$incident")
+# shellcheck disable=SC2206 # word splitting of the extra arguments is intended
+exporter_args+=(${SRETOP_DEMO_EXPORTER_ARGS:-})
+
+"$bin_dir/sretop-demo" "${exporter_args[@]}" </dev/null >"$tmp/exporter.log" 2>&1 &
+exporter_pid=$!
+pids+=("$exporter_pid")
+
+for ((i = 0; ; i++)); do
+    if ! alive "$exporter_pid"; then
+        show_log "$tmp/exporter.log"
+        die "sretop-demo exited at startup"
+    fi
+    curl -fsS --max-time 2 -o /dev/null "$exporter_url/metrics" 2>/dev/null && break
+    if ((i >= 100)); then
+        show_log "$tmp/exporter.log"
+        die "sretop-demo did not answer on $exporter_url/metrics within 10 s"
+    fi
+    sleep 0.1
+done
+
+prometheus \
+    --config.file="$tmp/prometheus.yml" \
+    --storage.tsdb.path="$tmp/data" \
+    --web.listen-address="127.0.0.1:$prom_port" \
+    </dev/null >"$tmp/prometheus.log" 2>&1 &
+prom_pid=$!
+pids+=("$prom_pid")
+
+say "waiting for Prometheus on $prom_url"
+deadline=$((SECONDS + ready_timeout))
+until curl -fsS --max-time 2 -o /dev/null "$prom_url/-/ready" 2>/dev/null; do
+    if ! alive "$prom_pid"; then
+        show_log "$tmp/prometheus.log"
+        die "Prometheus exited before becoming ready"
+    fi
+    if ((SECONDS >= deadline)); then
+        show_log "$tmp/prometheus.log"
+        die "Prometheus was not ready on $prom_url/-/ready within ${ready_timeout}s"
+    fi
+    sleep 0.5
+done
+
+# Wait (briefly) for the first successful scrape so the dashboard has data to show.
+deadline=$((SECONDS + 20))
+until curl -fsS --max-time 2 "$prom_url/api/v1/query" --data-urlencode 'query=up{job="demo"} == 1' 2>/dev/null |
+    grep -q '"value"'; do
+    if ((SECONDS >= deadline)); then
+        say "warning: Prometheus has not scraped $exporter_url yet (see $tmp/prometheus.log)"
+        break
+    fi
+    sleep 0.5
+done
+
+toggle_service="${incident:-checkout}"
+hint="toggle the incident: curl -X POST '$exporter_url/incident/toggle?service=$toggle_service'"
+
+if ((stack_only)); then
+    say "exporter   $exporter_url/metrics  (incidents: $exporter_url/incident)"
+    say "prometheus $prom_url"
+    say "dashboard  $bin_dir/sretop --config $root/config.example.yaml --prometheus $prom_url"
+    say "$hint"
+    say "logs in $tmp; press Ctrl-C to stop"
+    # Returns when a signal arrives (trapped above) or when either process exits.
+    wait -n || true
+    alive "$exporter_pid" || {
+        show_log "$tmp/exporter.log"
+        die "sretop-demo exited unexpectedly"
+    }
+    alive "$prom_pid" || {
+        show_log "$tmp/prometheus.log"
+        die "Prometheus exited unexpectedly"
+    }
+    exit 0
+fi
+
+say "$hint"
+rc=0
+"$bin_dir/sretop" --config "$root/config.example.yaml" --prometheus "$prom_url" "$@" || rc=$?
+exit "$rc"

@@ -1,0 +1,197 @@
+//! End-to-end: the real `sretop` binary in a real terminal (tmux), driven with `send-keys` and
+//! read with `capture-pane`, against a real Prometheus scraping the demo exporter.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::{require_binary, Flavor, Stack};
+
+/// A tmux server of our own (its own socket), killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn new(tag: &str) -> Tmux {
+        require_binary("tmux");
+        Tmux {
+            socket: format!("sretop-e2e-{tag}-{}", std::process::id()),
+        }
+    }
+
+    fn cmd(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn start(&self, session: &str, shell_cmd: &str) {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "new-session", "-d", "-s", session, "-x", "100", "-y", "30"])
+            .arg(shell_cmd)
+            .env("TERM", "xterm-256color")
+            .output()
+            .expect("tmux runs");
+        assert!(out.status.success(), "tmux: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    fn screen(&self, session: &str) -> String {
+        self.cmd(&["capture-pane", "-p", "-t", session])
+    }
+
+    fn keys(&self, session: &str, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", session];
+        args.extend_from_slice(keys);
+        self.cmd(&args);
+    }
+
+    /// Waits until the screen contains `needle`; panics with the screen otherwise.
+    fn wait_for(&self, session: &str, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut screen = String::new();
+        while Instant::now() < deadline {
+            screen = self.screen(session);
+            if screen.contains(needle) {
+                return screen;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("{needle:?} never appeared; screen:\n{screen}");
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).output();
+    }
+}
+
+fn write_config(dir: &Path, url: &str) -> std::path::PathBuf {
+    let path = dir.join("config.yaml");
+    let yaml = format!(
+        "refresh: 2s\nrange: 15m\ntime_zone: utc\nsources:\n  - name: demo\n    url: {url}\nservices:\n  - name: api\n  - name: checkout\n  - name: search\n"
+    );
+    std::fs::write(&path, yaml).expect("write config");
+    path
+}
+
+#[test]
+fn drive_the_dashboard_like_a_person() {
+    let stack = Stack::start(Flavor::Prometheus);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(dir.path(), &stack.server.url());
+    let tmux = Tmux::new("drive");
+    let bin = env!("CARGO_BIN_EXE_sretop");
+    tmux.start(
+        "s",
+        &format!(
+            "{bin} --config {} --log-file {}; echo EXITED:$?; sleep 60",
+            config.display(),
+            dir.path().join("sretop.log").display()
+        ),
+    );
+    let screen = tmux.wait_for("s", "● demo ok");
+    assert!(screen.contains("checkout"), "{screen}");
+    assert!(screen.contains("range 15m"), "{screen}");
+    assert!(screen.contains("● LIVE"), "{screen}");
+
+    // Navigate to a service.
+    tmux.keys("s", &["j", "Enter"]);
+    let screen = tmux.wait_for("s", "checkout on demo");
+    assert!(screen.contains("traffic"), "{screen}");
+    assert!(screen.contains("latency p50/p95/p99"), "{screen}");
+
+    // Change the range.
+    tmux.keys("s", &["+"]);
+    tmux.wait_for("s", "range 1h");
+
+    // Pan back in time, then back to live.
+    tmux.keys("s", &["["]);
+    tmux.wait_for("s", "HISTORY");
+    tmux.keys("s", &["L"]);
+    tmux.wait_for("s", "● LIVE");
+
+    // Help overlay, generated from the key table.
+    tmux.keys("s", &["?"]);
+    let screen = tmux.wait_for("s", "keys (Esc closes)");
+    assert!(screen.contains("pan back in time"), "{screen}");
+    tmux.keys("s", &["Escape"]);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while tmux.screen("s").contains("keys (Esc closes)") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!tmux.screen("s").contains("keys (Esc closes)"));
+
+    // Back to the overview, then quit: the shell's screen comes back.
+    tmux.keys("s", &["Escape", "q"]);
+    let screen = tmux.wait_for("s", "EXITED:0");
+    assert!(!screen.contains("● LIVE"), "the alternate screen is gone:\n{screen}");
+    let alt = tmux.cmd(&["display-message", "-p", "-t", "s", "#{alternate_on}"]);
+    assert_eq!(alt.trim(), "0", "terminal left in the alternate screen");
+}
+
+/// The dashboard starts (and says why it has no data) while Prometheus is down.
+#[test]
+fn starts_with_prometheus_down() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = support::free_port();
+    let config = write_config(dir.path(), &format!("http://127.0.0.1:{port}"));
+    let tmux = Tmux::new("down");
+    let bin = env!("CARGO_BIN_EXE_sretop");
+    tmux.start(
+        "s",
+        &format!(
+            "{bin} --config {} --log-file {}; echo EXITED:$?; sleep 60",
+            config.display(),
+            dir.path().join("sretop.log").display()
+        ),
+    );
+    let screen = tmux.wait_for("s", "connection refused");
+    assert!(screen.contains("demo down since"), "{screen}");
+    tmux.keys("s", &["C-c"]);
+    tmux.wait_for("s", "EXITED:0");
+}
+
+/// A dropped SSH link: the terminal goes away under the process, which must exit at once
+/// (no spinning, no orphan).
+#[test]
+fn exits_when_the_terminal_hangs_up() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = support::free_port();
+    let config = write_config(dir.path(), &format!("http://127.0.0.1:{port}"));
+    let tmux = Tmux::new("hup");
+    let bin = env!("CARGO_BIN_EXE_sretop");
+    tmux.start(
+        "s",
+        &format!(
+            "exec {bin} --config {} --log-file {}",
+            config.display(),
+            dir.path().join("sretop.log").display()
+        ),
+    );
+    tmux.wait_for("s", "sretop");
+    let pid: u32 = tmux
+        .cmd(&["display-message", "-p", "-t", "s", "#{pane_pid}"])
+        .trim()
+        .parse()
+        .expect("pane pid");
+    assert!(Path::new(&format!("/proc/{pid}")).exists());
+    tmux.cmd(&["kill-session", "-t", "s"]);
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // A zombie (state Z) has exited; only its parent has not reaped it yet.
+    assert!(
+        state.is_empty() || state.split_whitespace().nth(2) == Some("Z"),
+        "sretop still running 1 s after hang-up: {state}"
+    );
+}

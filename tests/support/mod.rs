@@ -1,0 +1,246 @@
+//! Test harness: real servers on loopback. Prometheus (or VictoriaMetrics) scraping the demo
+//! exporter that this repo ships, each with its data under a temp dir, stopped by pid when the
+//! handle drops.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A child process killed (and reaped) on drop.
+pub struct Proc {
+    pub name: &'static str,
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+impl Proc {
+    pub fn spawn(name: &'static str, mut cmd: Command, log: PathBuf) -> Proc {
+        let out = std::fs::File::create(&log).expect("log file");
+        let err = out.try_clone().expect("log file");
+        cmd.stdin(Stdio::null()).stdout(out).stderr(err);
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        Proc {
+            name,
+            child: Some(child),
+            log,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).unwrap_or(0)
+    }
+
+    /// Kills the process and waits for it.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A free loopback port (bound then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// A binary on PATH or in /usr/bin. Fails, not skips, when missing: the integration tests are
+/// part of the suite (`scripts/test.sh` installs the servers).
+pub fn require_binary(name: &str) -> PathBuf {
+    let candidates = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default();
+    candidates
+        .into_iter()
+        .chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/sbin")])
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!("`{name}` not found: install it (apt-get install -y prometheus victoria-metrics) or run scripts/test.sh")
+        })
+}
+
+/// Blocks until `url` answers 200, or panics with the process log.
+pub fn wait_ready(url: &str, proc: &Proc, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if http_get(url).is_some_and(|(status, _)| status == 200) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!(
+        "{} not ready at {url} after {timeout:?}; log:\n{}",
+        proc.name,
+        proc.log_tail()
+    );
+}
+
+/// Minimal blocking HTTP GET over loopback (status, body), for readiness checks only.
+pub fn http_get(url: &str) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://")?;
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let mut stream = std::net::TcpStream::connect(host).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(
+        stream,
+        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut buf = String::new();
+    stream.read_to_string(&mut buf).ok()?;
+    let status = buf.split_whitespace().nth(1)?.parse().ok()?;
+    let body = buf.split_once("\r\n\r\n").map(|(_, b)| b.to_string())?;
+    Some((status, body))
+}
+
+/// The demo exporter built by cargo for this test run.
+pub fn start_exporter(dir: &Path, extra: &[&str]) -> (Proc, u16) {
+    let port = free_port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sretop-demo"));
+    cmd.arg("--listen").arg(format!("127.0.0.1:{port}"));
+    cmd.args(extra);
+    let proc = Proc::spawn("sretop-demo", cmd, dir.join("exporter.log"));
+    wait_ready(
+        &format!("http://127.0.0.1:{port}/metrics"),
+        &proc,
+        Duration::from_secs(10),
+    );
+    (proc, port)
+}
+
+fn scrape_config(exporter_port: u16) -> String {
+    format!(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: demo\n    honor_labels: true\n    static_configs:\n      - targets: ['127.0.0.1:{exporter_port}']\n"
+    )
+}
+
+/// Which server speaks the Prometheus API in a test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    Prometheus,
+    VictoriaMetrics,
+}
+
+/// A running server scraping the exporter every second.
+pub struct Server {
+    pub flavor: Flavor,
+    pub proc: Proc,
+    pub port: u16,
+    dir: PathBuf,
+    exporter_port: u16,
+}
+
+impl Server {
+    pub fn start(flavor: Flavor, dir: &Path, exporter_port: u16) -> Server {
+        let port = free_port();
+        let config = dir.join("scrape.yml");
+        std::fs::write(&config, scrape_config(exporter_port)).expect("write scrape config");
+        let proc = Self::spawn(flavor, dir, port);
+        let mut server = Server {
+            flavor,
+            proc,
+            port,
+            dir: dir.to_path_buf(),
+            exporter_port,
+        };
+        server.wait_ready();
+        server
+    }
+
+    fn spawn(flavor: Flavor, dir: &Path, port: u16) -> Proc {
+        let config = dir.join("scrape.yml");
+        let data = dir.join("data");
+        match flavor {
+            Flavor::Prometheus => {
+                let mut cmd = Command::new(require_binary("prometheus"));
+                cmd.arg(format!("--config.file={}", config.display()))
+                    .arg(format!("--storage.tsdb.path={}", data.display()))
+                    .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+                    .arg("--storage.tsdb.retention.time=1d");
+                Proc::spawn("prometheus", cmd, dir.join("prometheus.log"))
+            }
+            Flavor::VictoriaMetrics => {
+                let mut cmd = Command::new(require_binary("victoria-metrics"));
+                cmd.arg(format!("-promscrape.config={}", config.display()))
+                    .arg(format!("-storageDataPath={}", data.display()))
+                    .arg(format!("-httpListenAddr=127.0.0.1:{port}"))
+                    .arg("-search.latencyOffset=0s")
+                    .arg("-search.disableCache")
+                    .arg("-retentionPeriod=1d");
+                Proc::spawn("victoria-metrics", cmd, dir.join("vm.log"))
+            }
+        }
+    }
+
+    fn wait_ready(&mut self) {
+        let path = match self.flavor {
+            Flavor::Prometheus => "-/ready",
+            Flavor::VictoriaMetrics => "health",
+        };
+        wait_ready(
+            &format!("http://127.0.0.1:{}/{path}", self.port),
+            &self.proc,
+            Duration::from_secs(30),
+        );
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the server (connection refused from now on).
+    pub fn stop(&mut self) {
+        self.proc.stop();
+    }
+
+    /// Starts it again on the same port and data.
+    pub fn restart(&mut self) {
+        self.proc.stop();
+        self.proc = Self::spawn(self.flavor, &self.dir, self.port);
+        self.wait_ready();
+    }
+}
+
+/// A whole stack: exporter plus server, in a temp dir.
+pub struct Stack {
+    pub server: Server,
+    pub exporter: Proc,
+    pub exporter_port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Stack {
+    pub fn start(flavor: Flavor) -> Stack {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (exporter, exporter_port) = start_exporter(dir.path(), &["--incident", "checkout"]);
+        let server = Server::start(flavor, dir.path(), exporter_port);
+        Stack {
+            server,
+            exporter,
+            exporter_port,
+            _dir: dir,
+        }
+    }
+}
