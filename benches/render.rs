@@ -16,7 +16,11 @@ use sretop::fixture;
 fn app_with(n: usize, points: i64) -> App {
     let names: Vec<String> = (0..n).map(|i| format!("svc-{i:03}")).collect();
     let now = fixture::fixed_now();
-    let mut app = App::new(fixture::config(&names), now, chrono::FixedOffset::east_opt(0).expect("utc"));
+    let mut app = App::new(
+        fixture::config(&names),
+        now,
+        chrono::FixedOffset::east_opt(0).expect("utc"),
+    );
     app.points = points;
     let cmds = app.update(Msg::Tick, now);
     fixture::answer(&mut app, cmds, now, None);
@@ -26,16 +30,26 @@ fn app_with(n: usize, points: i64) -> App {
 fn requests_per_refresh(n: usize) -> usize {
     let names: Vec<String> = (0..n).map(|i| format!("svc-{i:03}")).collect();
     let now = fixture::fixed_now();
-    let mut app = App::new(fixture::config(&names), now, chrono::FixedOffset::east_opt(0).expect("utc"));
+    let mut app = App::new(
+        fixture::config(&names),
+        now,
+        chrono::FixedOffset::east_opt(0).expect("utc"),
+    );
     app.update(Msg::Tick, now).len()
 }
 
 fn render(c: &mut Criterion) {
     for n in [3, 50] {
-        println!("requests per refresh with {n} services: {}", requests_per_refresh(n));
+        println!(
+            "requests per refresh with {n} services: {}",
+            requests_per_refresh(n)
+        );
     }
     let app = app_with(50, 360);
-    let points = app.services[0].traffic.as_ref().map_or(0, |s| s.values.len());
+    let points = app.services[0]
+        .traffic
+        .as_ref()
+        .map_or(0, |s| s.values.len());
     println!("points per series: {points}");
     let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
     c.bench_function("overview 200x50, 50 services, 361 points", |b| {

@@ -50,8 +50,12 @@ case "${1:-}" in
 esac
 
 for port in "$exporter_port" "$prom_port"; do
-    [[ "$port" =~ ^[0-9]+$ ]] && ((10#$port > 0 && 10#$port < 65536)) || die "invalid port: $port"
+    if ! [[ "$port" =~ ^[0-9]+$ ]] || ((10#$port < 1 || 10#$port > 65535)); then
+        die "invalid port: $port"
+    fi
 done
+exporter_port=$((10#$exporter_port))
+prom_port=$((10#$prom_port))
 [[ "$exporter_port" != "$prom_port" ]] || die "exporter and Prometheus ports are both $prom_port"
 
 # --- tools -------------------------------------------------------------------
@@ -88,6 +92,7 @@ fi
 pids=()
 tmp=""
 
+# shellcheck disable=SC2317 # stop_pid and cleanup run from the EXIT trap
 # Stops one started process: TERM, up to 10 s for it to exit, then KILL; then reaps it.
 stop_pid() {
     local pid=$1 state _ i
@@ -102,6 +107,7 @@ stop_pid() {
     wait "$pid" 2>/dev/null || true
 }
 
+# shellcheck disable=SC2317
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM HUP
@@ -203,6 +209,7 @@ until curl -fsS --max-time 2 -o /dev/null "$prom_url/-/ready" 2>/dev/null; do
 done
 
 # Wait (briefly) for the first successful scrape so the dashboard has data to show.
+say "waiting for the first scrape of $exporter_url"
 deadline=$((SECONDS + 20))
 until curl -fsS --max-time 2 "$prom_url/api/v1/query" --data-urlencode 'query=up{job="demo"} == 1' 2>/dev/null |
     grep -q '"value"'; do

@@ -1,1 +1,212 @@
-fn main() {}
+//! The `sretop` binary: parse the command line, set up logging and config, then hand over to
+//! the library (the dashboard, `snapshot` or `check`).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::{Offset, Utc};
+use clap::Parser;
+
+use sretop::app::{App, View};
+use sretop::cli::{apply_overrides, Cli, Command, Format, SnapshotArgs};
+use sretop::config::{self, Config, Duration, TimeZoneChoice};
+use sretop::prom::PromClient;
+use sretop::runtime::{self, Clients, Exit};
+use sretop::{snapshot, tui};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match real_main(cli) {
+        Ok(code) => code,
+        Err(message) => {
+            let _ = writeln!(std::io::stderr(), "sretop: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn real_main(cli: Cli) -> Result<ExitCode, String> {
+    let _log_guard = init_logging(&cli);
+    let (config, path) = load_config(&cli)?;
+    let warnings = match &path {
+        Some(p) => config::warnings(&config, p),
+        None => Vec::new(),
+    };
+    for warning in warnings {
+        let _ = writeln!(std::io::stderr(), "sretop: warning: {warning}");
+        tracing::warn!("{warning}");
+    }
+    let clients = build_clients(&config)?;
+    let tz = match config.time_zone {
+        TimeZoneChoice::Utc => Utc.fix(),
+        TimeZoneChoice::Local => chrono::Local::now().offset().fix(),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    match cli.command {
+        None => rt.block_on(dashboard(config, tz, clients)),
+        Some(Command::Snapshot(args)) => rt.block_on(snapshot_cmd(config, tz, clients, &args)),
+        Some(Command::Check) => check(&config, path.as_deref()),
+    }
+}
+
+fn load_config(cli: &Cli) -> Result<(Config, Option<PathBuf>), String> {
+    let path = config::locate(cli.config.as_deref()).map_err(|e| e.to_string())?;
+    let mut config = match (&path, &cli.prometheus) {
+        (Some(p), _) => config::load(p).map_err(|e| e.to_string())?,
+        (None, Some(url)) => config::minimal(url),
+        (None, None) => {
+            return Err("no config file found and no --prometheus URL given.\n  \
+                 Pass --config PATH, set SRETOP_CONFIG, create ~/.config/sretop/config.yaml \
+                 (start from config.example.yaml), or run `sretop --prometheus http://host:9090`."
+                .into())
+        }
+    };
+    apply_overrides(
+        &mut config,
+        cli.context.as_deref(),
+        cli.prometheus.as_deref(),
+    )?;
+    Ok((config, path))
+}
+
+fn build_clients(config: &Config) -> Result<Clients, String> {
+    let mut clients = Vec::new();
+    for source in &config.sources {
+        let options = source.client_options().map_err(|e| e.to_string())?;
+        let client =
+            PromClient::new(options).map_err(|e| format!("source {:?}: {e}", source.name))?;
+        clients.push(client);
+    }
+    Ok(Clients::new(clients))
+}
+
+/// Logs go to a file, never to the screen.
+fn init_logging(cli: &Cli) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let path = cli.log_file.clone().or_else(default_log_path)?;
+    let dir = path
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let name = path.file_name()?.to_owned();
+    if std::fs::create_dir_all(&dir).is_err() {
+        return None;
+    }
+    let appender = tracing_appender::rolling::never(dir, name);
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log_level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init();
+    Some(guard)
+}
+
+fn default_log_path() -> Option<PathBuf> {
+    use etcetera::BaseStrategy;
+    let strategy = etcetera::choose_base_strategy().ok()?;
+    let dir = strategy.state_dir().unwrap_or_else(|| strategy.data_dir());
+    Some(dir.join("sretop").join("sretop.log"))
+}
+
+async fn dashboard(
+    config: Config,
+    tz: chrono::FixedOffset,
+    clients: Clients,
+) -> Result<ExitCode, String> {
+    let mut app = App::new(config, Utc::now(), tz);
+    tracing::info!(
+        services = app.services.len(),
+        queries = app.queries.len(),
+        "starting dashboard"
+    );
+    let mut terminal = tui::init().map_err(|e| format!("cannot set up the terminal: {e}"))?;
+    let _guard = tui::Guard;
+    let result = runtime::run(&mut app, &mut terminal, clients).await;
+    tui::restore();
+    match result {
+        Ok(Exit::Quit) => Ok(ExitCode::SUCCESS),
+        Ok(Exit::Signal(name)) => {
+            tracing::info!(signal = name, "stopped by signal");
+            Ok(ExitCode::from(if name == "SIGINT" { 130 } else { 143 }))
+        }
+        Ok(Exit::TerminalGone) => {
+            tracing::info!("terminal went away");
+            Ok(ExitCode::from(129))
+        }
+        Err(e) => Err(format!("terminal error: {e}")),
+    }
+}
+
+async fn snapshot_cmd(
+    config: Config,
+    tz: chrono::FixedOffset,
+    clients: Clients,
+    args: &SnapshotArgs,
+) -> Result<ExitCode, String> {
+    let mut config = config;
+    if let Some(range) = &args.range {
+        config.range = Duration::parse(range).map_err(|e| format!("--range: {e}"))?;
+    }
+    let view = View::from_name(&args.view)
+        .ok_or_else(|| format!("--view {:?}: unknown view (overview, service)", args.view))?;
+    let now = Utc::now();
+    let mut app = App::new(config, now, tz);
+    app.view = view;
+    if let Some(name) = &args.service {
+        app.selected = app
+            .services
+            .iter()
+            .position(|s| s.name == *name)
+            .ok_or_else(|| format!("--service {name:?}: no such service"))?;
+    }
+    runtime::poll_once(&mut app, &clients, now).await;
+    let buffer = snapshot::render_buffer(&app, args.width, args.height);
+    let out = match args.format {
+        Format::Text => snapshot::to_text(&buffer),
+        Format::Svg => snapshot::to_svg(&buffer),
+    };
+    let mut stdout = std::io::stdout();
+    stdout
+        .write_all(out.as_bytes())
+        .map_err(|e| format!("cannot write the snapshot: {e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(config: &Config, path: Option<&std::path::Path>) -> Result<ExitCode, String> {
+    let app = App::new(config.clone(), Utc::now(), Utc.fix());
+    let window = app.window();
+    let rate = app.rate_window(&window);
+    let mut out = String::new();
+    out.push_str(&format!(
+        "config: {}\n",
+        path.map_or("(none: built-in minimal)".to_string(), |p| p
+            .display()
+            .to_string())
+    ));
+    out.push_str(&format!("context: {}\n", app.context));
+    for s in &config.sources {
+        out.push_str(&format!("source {}: {}\n", s.name, s.url));
+    }
+    out.push_str(&format!(
+        "{} services, {} queries per refresh (every {}):\n",
+        app.services.len(),
+        app.queries.len(),
+        config.refresh
+    ));
+    for q in &app.queries {
+        out.push_str(&format!(
+            "  [{}] {}: {}\n",
+            q.plan.source,
+            q.plan.kind.label(),
+            q.plan.promql(&rate)
+        ));
+    }
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}

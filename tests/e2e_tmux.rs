@@ -34,12 +34,27 @@ impl Tmux {
 
     fn start(&self, session: &str, shell_cmd: &str) {
         let out = Command::new("tmux")
-            .args(["-L", &self.socket, "new-session", "-d", "-s", session, "-x", "100", "-y", "30"])
+            .args([
+                "-L",
+                &self.socket,
+                "new-session",
+                "-d",
+                "-s",
+                session,
+                "-x",
+                "100",
+                "-y",
+                "30",
+            ])
             .arg(shell_cmd)
             .env("TERM", "xterm-256color")
             .output()
             .expect("tmux runs");
-        assert!(out.status.success(), "tmux: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "tmux: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     fn screen(&self, session: &str) -> String {
@@ -69,7 +84,9 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).output();
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
     }
 }
 
@@ -132,7 +149,10 @@ fn drive_the_dashboard_like_a_person() {
     // Back to the overview, then quit: the shell's screen comes back.
     tmux.keys("s", &["Escape", "q"]);
     let screen = tmux.wait_for("s", "EXITED:0");
-    assert!(!screen.contains("● LIVE"), "the alternate screen is gone:\n{screen}");
+    assert!(
+        !screen.contains("● LIVE"),
+        "the alternate screen is gone:\n{screen}"
+    );
     let alt = tmux.cmd(&["display-message", "-p", "-t", "s", "#{alternate_on}"]);
     assert_eq!(alt.trim(), "0", "terminal left in the alternate screen");
 }

@@ -100,7 +100,11 @@ async fn numbers_match(flavor: Flavor) {
     poll_once(&mut app, &clients, now).await;
     let end = app.window().end;
     let t = Utc.timestamp_opt(end, 0).single().expect("time");
-    assert!(app.sources["demo"].down_since.is_none(), "{:?}", app.sources);
+    assert!(
+        app.sources["demo"].down_since.is_none(),
+        "{:?}",
+        app.sources
+    );
 
     let traffic = server_values(&c, "sum by (service) (rate(http_requests_total[1m]))", t).await;
     let errors = server_values(
@@ -128,22 +132,37 @@ async fn numbers_match(flavor: Flavor) {
     for (i, name) in SERVICES.iter().enumerate() {
         let svc = &app.services[i];
         let shown = |s: &Option<Series>| s.as_ref().and_then(Series::current);
-        let expect = |m: &BTreeMap<String, f64>| *m.get(*name).unwrap_or_else(|| panic!("{name} missing in {m:?}"));
+        let expect = |m: &BTreeMap<String, f64>| {
+            *m.get(*name)
+                .unwrap_or_else(|| panic!("{name} missing in {m:?}"))
+        };
 
         let v = shown(&svc.traffic).expect("traffic shown");
-        assert!(close(v, expect(&traffic)), "{name} traffic {v} vs {}", expect(&traffic));
+        assert!(
+            close(v, expect(&traffic)),
+            "{name} traffic {v} vs {}",
+            expect(&traffic)
+        );
         let v = shown(&svc.error_ratio).expect("errors shown");
         // The server drops a series whose numerator is absent; sretop shows 0 for it.
         let e = errors.get(*name).copied().unwrap_or(0.0);
         assert!(close(v, e), "{name} error ratio {v} vs {e}");
         for (k, (_, s)) in svc.latency.iter().enumerate() {
             let v = shown(s).expect("latency shown");
-            assert!(close(v, expect(&quantiles[k])), "{name} q{k} {v} vs {}", expect(&quantiles[k]));
+            assert!(
+                close(v, expect(&quantiles[k])),
+                "{name} q{k} {v} vs {}",
+                expect(&quantiles[k])
+            );
         }
         let v = shown(&svc.saturation[0].1).expect("cpu shown");
         assert!(close(v, expect(&cpu)), "{name} cpu {v} vs {}", expect(&cpu));
         let v = shown(&svc.saturation[1].1).expect("pool shown");
-        assert!(close(v, expect(&pool)), "{name} pool {v} vs {}", expect(&pool));
+        assert!(
+            close(v, expect(&pool)),
+            "{name} pool {v} vs {}",
+            expect(&pool)
+        );
 
         // And the same numbers are what the screen says.
         let row = overview
@@ -158,8 +177,14 @@ async fn numbers_match(flavor: Flavor) {
         app.view = View::Service;
         app.selected = i;
         let detail = to_text(&render_buffer(&app, 160, 48));
-        assert!(detail.contains(&format!("cpu {}", format::percent(Some(expect(&cpu))))), "{detail}");
-        assert!(detail.contains(&format!("pool {}", format::percent(Some(expect(&pool))))), "{detail}");
+        assert!(
+            detail.contains(&format!("cpu {}", format::percent(Some(expect(&cpu))))),
+            "{detail}"
+        );
+        assert!(
+            detail.contains(&format!("pool {}", format::percent(Some(expect(&pool))))),
+            "{detail}"
+        );
     }
     // The incident is visible: checkout errs far more than api.
     assert!(errors.get("checkout").copied().unwrap_or(0.0) > 0.02);
@@ -198,7 +223,10 @@ async fn outage_is_shown_and_clears_on_recovery() {
     let reason = src.last_error.clone().unwrap_or_default();
     assert!(reason.contains("refused"), "{reason}");
     let text = to_text(&render_buffer(&app, 80, 24));
-    assert!(text.contains(&format!("demo down since {}", t1.format("%H:%M:%S"))), "{text}");
+    assert!(
+        text.contains(&format!("demo down since {}", t1.format("%H:%M:%S"))),
+        "{text}"
+    );
     assert!(text.contains("connection refused"), "{text}");
     assert!(text.contains("STALE"), "{text}");
     assert_eq!(
@@ -211,7 +239,11 @@ async fn outage_is_shown_and_clears_on_recovery() {
     // The retry waits for its backoff (1 s after the failure).
     let t2 = t1 + Duration::seconds(2);
     poll_once(&mut app, &clients, t2).await;
-    assert!(app.sources["demo"].down_since.is_none(), "{:?}", app.sources);
+    assert!(
+        app.sources["demo"].down_since.is_none(),
+        "{:?}",
+        app.sources
+    );
     let text = to_text(&render_buffer(&app, 80, 24));
     assert!(!text.contains("down since"), "{text}");
     assert!(!text.contains("STALE"), "{text}");
@@ -236,5 +268,9 @@ async fn bad_promql_is_shown_not_fatal() {
     let text = to_text(&render_buffer(&app, 160, 48));
     assert!(text.contains("traffic query failed: bad_data"), "{text}");
     // The other services are unaffected.
-    assert!(app.services[0].traffic.as_ref().and_then(Series::current).is_some());
+    assert!(app.services[0]
+        .traffic
+        .as_ref()
+        .and_then(Series::current)
+        .is_some());
 }

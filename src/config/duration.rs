@@ -47,7 +47,9 @@ impl Duration {
                 .parse()
                 .map_err(|_| format!("invalid duration {text:?}: number too large"))?;
             rest = &rest[digits..];
-            let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+            let unit_len = rest
+                .find(|c: char| c.is_ascii_digit())
+                .unwrap_or(rest.len());
             let unit = rest[..unit_len].trim();
             rest = &rest[unit_len..];
             let factor: u128 = match unit {
@@ -131,13 +133,17 @@ mod tests {
 
     #[test]
     fn rejects_bad_durations_with_a_reason() {
-        assert!(Duration::parse("15").unwrap_err().contains("missing unit"));
+        assert!(Duration::parse("15")
+            .expect_err("must be rejected")
+            .contains("missing unit"));
         assert!(Duration::parse("5 minutes")
-            .unwrap_err()
+            .expect_err("must be rejected")
             .contains("unknown unit"));
-        assert!(Duration::parse("").unwrap_err().contains("empty"));
+        assert!(Duration::parse("")
+            .expect_err("must be rejected")
+            .contains("empty"));
         assert!(Duration::parse("h")
-            .unwrap_err()
+            .expect_err("must be rejected")
             .contains("expected a number"));
         assert!(Duration::parse("99999999999999999999999y").is_err());
     }

@@ -1,19 +1,215 @@
 //! Configuration: schema, loading, validation.
+//!
+//! ```text
+//!  locate(--config) ─▶ load(path) ─▶ parse(text) = deserialize ─▶ expand ${VAR} ─▶ resolve paths ─▶ validate
+//!                                                                             │
+//!                      SourceConfig::client_options() ◀── secrets read here ─┘
+//! ```
+//!
+//! Every error is a [`ConfigError`] whose `Display` is the whole message for the user, e.g.
+//! `config.yaml:12:7: services[1].thresholds.errors.warn: invalid type: string "high", expected f64`.
 pub mod duration;
 pub mod schema;
 
-pub use duration::Duration;
-pub use schema::*;
+mod client;
+mod discover;
+mod error;
+mod expand;
+mod position;
+mod validate;
 
-// TEMPORARY until the loader lands.
-impl Config {
-    pub fn source(&self, name: &str) -> Option<&SourceConfig> {
-        self.sources.iter().find(|s| s.name == name)
+pub use client::warnings;
+pub use discover::{default_path, locate, locate_in, minimal, CONFIG_ENV};
+pub use duration::Duration;
+pub use error::{did_you_mean, ConfigError};
+pub use schema::*;
+pub use validate::validate;
+
+use std::path::{Path, PathBuf};
+
+use position::FieldPath;
+
+/// Reads, parses and validates the config file at `path`.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let bytes = std::fs::read(path).map_err(|e| ConfigError::Io {
+        path: path.to_path_buf(),
+        reason: format!("cannot read the config file: {e}"),
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| ConfigError::Io {
+        path: path.to_path_buf(),
+        reason: format!(
+            "the config file is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ),
+    })?;
+    parse(&text, path)
+}
+
+/// Parses and validates config text; `path` only names the file in messages and anchors
+/// relative `ca_file` and secret `file` paths (to the file's directory). `${VAR}` in
+/// `sources[].url` and `sources[].headers` is expanded from the process environment.
+pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    parse_with_env(text, path, &|name| std::env::var(name).ok())
+}
+
+/// [`parse`] with the environment given as a function, for tests and fuzzers.
+pub fn parse_with_env(
+    text: &str,
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigError> {
+    let deserializer = serde_yaml::Deserializer::from_str(text);
+    let mut config: Config = serde_path_to_error::deserialize(deserializer)
+        .map_err(|e| ConfigError::from_serde(path, text, e))?;
+    expand_variables(&mut config, text, path, env)?;
+    resolve_paths(&mut config, path.parent(), env("HOME").as_deref());
+    validate(&config, text, path)?;
+    Ok(config)
+}
+
+fn expand_variables(
+    config: &mut Config,
+    text: &str,
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(), ConfigError> {
+    for (i, source) in config.sources.iter_mut().enumerate() {
+        let at = FieldPath::root().key("sources").index(i);
+        source.url = expand::expand(&source.url, env)
+            .map_err(|message| ConfigError::invalid(path, text, &at.key("url"), message))?;
+        for (name, value) in source.headers.iter_mut() {
+            *value = expand::expand(value, env).map_err(|message| {
+                ConfigError::invalid(path, text, &at.key("headers").key(name), message)
+            })?;
+        }
     }
+    Ok(())
+}
+
+/// `~/x` becomes `$HOME/x`; a relative path is taken from the config file's directory.
+fn resolve_paths(config: &mut Config, base: Option<&Path>, home: Option<&str>) {
+    let resolve = |path: &mut PathBuf| {
+        if let (Ok(rest), Some(home)) = (path.strip_prefix("~"), home) {
+            *path = Path::new(home).join(rest);
+        } else if let Some(base) = base.filter(|b| !b.as_os_str().is_empty()) {
+            if path.is_relative() && !path.as_os_str().is_empty() {
+                *path = base.join(&*path);
+            }
+        }
+    };
+    for source in &mut config.sources {
+        if let Some(ca_file) = &mut source.ca_file {
+            resolve(ca_file);
+        }
+        match &mut source.auth {
+            Some(AuthConfig::BearerToken(SecretSource::File(file)))
+            | Some(AuthConfig::Basic {
+                password: SecretSource::File(file),
+                ..
+            }) => resolve(file),
+            _ => {}
+        }
+    }
+}
+
+impl Config {
+    /// The source named `name`.
+    pub fn source(&self, name: &str) -> Option<&SourceConfig> {
+        self.sources.iter().find(|source| source.name == name)
+    }
+
+    /// The source used by services that name none: `context`, or else the first source
+    /// (`default` for a configuration without sources, which validation rejects).
     pub fn current_context(&self) -> &str {
-        self.context
-            .as_deref()
-            .or(self.sources.first().map(|s| s.name.as_str()))
-            .unwrap_or("default")
+        match &self.context {
+            Some(context) => context,
+            None => self
+                .sources
+                .first()
+                .map_or("default", |source| source.name.as_str()),
+        }
+    }
+
+    /// The source a service is read from: its own `source`, or the current context.
+    pub fn source_of(&self, service: &ServiceConfig) -> Option<&SourceConfig> {
+        self.source(service.source.as_deref().unwrap_or(self.current_context()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn minimal_config_has_one_default_source() {
+        let config = minimal("http://localhost:9090");
+        assert_eq!(config.current_context(), "default");
+        assert!(config.services.is_empty());
+        assert_eq!(config.refresh, Duration::from_secs(15));
+        assert!(validate(&config, "", Path::new("-")).is_ok());
+    }
+
+    #[test]
+    fn accessors() {
+        let text = "context: b\nsources:\n- {name: a, url: 'http://a:1'}\n- {name: b, url: 'http://b:1'}\nservices:\n- {name: x}\n- {name: y, source: a}\n";
+        let config = parse_with_env(text, Path::new("c.yaml"), &no_env).expect("valid");
+        assert_eq!(config.current_context(), "b");
+        assert_eq!(
+            config.source("a").map(|s| s.url.as_str()),
+            Some("http://a:1")
+        );
+        assert!(config.source("c").is_none());
+        assert_eq!(
+            config
+                .source_of(&config.services[0])
+                .map(|s| s.name.as_str()),
+            Some("b")
+        );
+        assert_eq!(
+            config
+                .source_of(&config.services[1])
+                .map(|s| s.name.as_str()),
+            Some("a")
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        // (libyaml itself is quadratic in the depth of flow collections: keep it small.)
+        let flow = format!("sources: {}", "[".repeat(2_000));
+        let err = parse_with_env(&flow, Path::new("c.yaml"), &no_env).expect_err("too deep");
+        assert!(
+            err.to_string().starts_with("c.yaml:1:11: sources[0]: "),
+            "{err}"
+        );
+        let block = format!("sources:\n{}", "- ".repeat(50_000));
+        let err = parse_with_env(&block, Path::new("c.yaml"), &no_env).expect_err("too deep");
+        assert!(
+            err.to_string().starts_with("c.yaml:2:3: sources[0]: "),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn relative_and_home_paths_are_resolved() {
+        let text = "sources:\n- name: a\n  url: http://a:1\n  ca_file: certs/ca.pem\n  auth:\n    bearer_token:\n      file: ~/token\n";
+        let env = |name: &str| (name == "HOME").then(|| "/home/me".to_owned());
+        let config =
+            parse_with_env(text, Path::new("/etc/sretop/config.yaml"), &env).expect("valid");
+        let source = &config.sources[0];
+        assert_eq!(
+            source.ca_file.as_deref(),
+            Some(Path::new("/etc/sretop/certs/ca.pem"))
+        );
+        assert_eq!(
+            source.auth,
+            Some(AuthConfig::BearerToken(SecretSource::File(
+                "/home/me/token".into()
+            )))
+        );
     }
 }

@@ -65,7 +65,12 @@ pub struct SourceConfig {
     /// Per-request timeout.
     #[serde(default = "default_timeout")]
     pub timeout: Duration,
-    #[serde(default)]
+    /// Credentials, written as a map: `auth: {bearer_token: {env: VAR}}` or
+    /// `auth: {basic: {username: u, password: {file: /path}}}`.
+    #[serde(
+        default,
+        deserialize_with = "serde_yaml::with::singleton_map_recursive::deserialize"
+    )]
     pub auth: Option<AuthConfig>,
     /// Extra headers sent with every request, e.g. `X-Scope-OrgID`. Values expand `${VAR}`.
     #[serde(default)]
@@ -277,10 +282,10 @@ pub struct QueryOverrides {
     pub latency: Option<String>,
 }
 
-fn default_refresh() -> Duration {
+pub(crate) fn default_refresh() -> Duration {
     Duration::from_secs(15)
 }
-fn default_range() -> Duration {
+pub(crate) fn default_range() -> Duration {
     Duration::from_secs(3600)
 }
 pub fn default_ranges() -> Vec<Duration> {
@@ -289,9 +294,9 @@ pub fn default_ranges() -> Vec<Duration> {
         .map(Duration::from_secs)
         .collect()
 }
-fn default_timeout() -> Duration {
+pub(crate) fn default_timeout() -> Duration {
     Duration::from_secs(10)
 }
-fn default_service_label() -> String {
+pub(crate) fn default_service_label() -> String {
     "service".into()
 }

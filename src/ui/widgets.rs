@@ -43,6 +43,37 @@ pub fn sparkline(series: Option<&Series>, width: usize, floor: f64) -> String {
         .collect()
 }
 
+/// Draws [`sparkline`] straight into the buffer, one cell per bucket (cheaper than a `Span`,
+/// which segments graphemes).
+pub fn sparkline_into(
+    buf: &mut ratatui::buffer::Buffer,
+    area: Rect,
+    series: Option<&Series>,
+    floor: f64,
+    style: Style,
+) {
+    let Some(series) = series else {
+        return;
+    };
+    let buckets = series.downsample_max(usize::from(area.width));
+    let max = buckets
+        .iter()
+        .flatten()
+        .copied()
+        .fold(floor.max(0.0), f64::max);
+    for (i, b) in buckets.iter().enumerate() {
+        let Some(v) = b else { continue };
+        let glyph = if max <= 0.0 {
+            BARS[0]
+        } else {
+            BARS[((v / max) * 7.0).round().clamp(0.0, 7.0) as usize]
+        };
+        if let Some(cell) = buf.cell_mut((area.x + i as u16, area.y)) {
+            cell.set_char(glyph).set_style(style);
+        }
+    }
+}
+
 /// `HH:MM:SS` in the display time zone.
 pub fn clock(t: DateTime<Utc>, tz: &FixedOffset) -> String {
     t.with_timezone(tz).format("%H:%M:%S").to_string()

@@ -1,0 +1,93 @@
+//! Which config file to read, and the built-in configuration used when there is none.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::error::ConfigError;
+use super::schema::{
+    default_range, default_ranges, default_refresh, default_service_label, default_timeout, Config,
+    SignalDefaults, SourceConfig, Thresholds, TimeZoneChoice,
+};
+
+/// The environment variable naming the config file.
+pub const CONFIG_ENV: &str = "SRETOP_CONFIG";
+
+/// Finds the config file: the `--config` path (which must exist), else `$SRETOP_CONFIG`
+/// (which must exist too), else `$XDG_CONFIG_HOME/sretop/config.yaml` (by default
+/// `~/.config/sretop/config.yaml`) if it exists, else `None`.
+pub fn locate(cli: Option<&Path>) -> Result<Option<PathBuf>, ConfigError> {
+    let from_env = std::env::var_os(CONFIG_ENV)
+        .filter(|value| !value.is_empty())
+        .map(PathBuf::from);
+    locate_in(cli, from_env.as_deref(), default_path().as_deref())
+}
+
+/// The conventional place of the config file, whether or not it exists:
+/// `$XDG_CONFIG_HOME/sretop/config.yaml`, by default `~/.config/sretop/config.yaml`.
+pub fn default_path() -> Option<PathBuf> {
+    use etcetera::BaseStrategy;
+    let strategy = etcetera::choose_base_strategy().ok()?;
+    Some(strategy.config_dir().join("sretop").join("config.yaml"))
+}
+
+/// [`locate`] with its inputs given.
+pub fn locate_in(
+    cli: Option<&Path>,
+    from_env: Option<&Path>,
+    default: Option<&Path>,
+) -> Result<Option<PathBuf>, ConfigError> {
+    if let Some(path) = cli {
+        return must_be_file(path, "given with --config").map(Some);
+    }
+    if let Some(path) = from_env {
+        return must_be_file(path, &format!("named by ${CONFIG_ENV}")).map(Some);
+    }
+    Ok(default.filter(|path| path.is_file()).map(Path::to_path_buf))
+}
+
+fn must_be_file(path: &Path, how: &str) -> Result<PathBuf, ConfigError> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => Ok(path.to_path_buf()),
+        Ok(_) => Err(ConfigError::Io {
+            path: path.to_path_buf(),
+            reason: format!("the config file {how} is not a regular file"),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ConfigError::Io {
+            path: path.to_path_buf(),
+            reason: format!(
+                "the config file {how} does not exist (see config.example.yaml for one to start from)"
+            ),
+        }),
+        Err(e) => Err(ConfigError::Io {
+            path: path.to_path_buf(),
+            reason: format!("cannot read the config file {how}: {e}"),
+        }),
+    }
+}
+
+/// The configuration used when there is no file but a `--prometheus URL`: one source named
+/// `default` and no services (they are discovered). The URL is checked when the client is
+/// built ([`SourceConfig::client_options`]).
+pub fn minimal(url: &str) -> Config {
+    Config {
+        refresh: default_refresh(),
+        range: default_range(),
+        ranges: default_ranges(),
+        time_zone: TimeZoneChoice::default(),
+        context: None,
+        sources: vec![SourceConfig {
+            name: "default".into(),
+            url: url.to_owned(),
+            path_prefix: None,
+            timeout: default_timeout(),
+            auth: None,
+            headers: BTreeMap::new(),
+            ca_file: None,
+            insecure_skip_verify: false,
+            service_label: default_service_label(),
+        }],
+        signals: SignalDefaults::default(),
+        thresholds: Thresholds::default(),
+        services: Vec::new(),
+    }
+}
