@@ -61,16 +61,16 @@ async fn server_values(c: &PromClient, promql: &str, t: DateTime<Utc>) -> BTreeM
     }
 }
 
-/// Waits until every service has a rate and a quantile (two scrapes in the rate window).
+/// Waits until every service has a rate and a quantile (two scrapes in the rate window) at a
+/// time old enough that a window ending now-2s, aligned down to its 5 s step, has data at its
+/// right edge.
 async fn wait_for_data(c: &PromClient) {
     let q = "count(histogram_quantile(0.5, sum by (service, le) (rate(http_request_duration_seconds_bucket[1m]))) >= 0)";
     for _ in 0..100 {
         tokio::time::sleep(StdDuration::from_millis(300)).await;
-        if let Ok(resp) = c.query(q, Utc::now()).await {
+        if let Ok(resp) = c.query(q, Utc::now() - Duration::seconds(8)).await {
             if let QueryData::Vector(v) = resp.data {
                 if v.first().is_some_and(|s| s.value.v >= 3.0) {
-                    // A few more scrapes so the window holds several points.
-                    tokio::time::sleep(StdDuration::from_secs(4)).await;
                     return;
                 }
             }
@@ -137,7 +137,23 @@ async fn numbers_match(flavor: Flavor) {
                 .unwrap_or_else(|| panic!("{name} missing in {m:?}"))
         };
 
-        let v = shown(&svc.traffic).expect("traffic shown");
+        let v = shown(&svc.traffic).unwrap_or_else(|| {
+            panic!(
+                "{name}: no current traffic; window {:?}; series {:?}; queries {:?}",
+                app.window(),
+                svc.traffic.as_ref().map(|s| s
+                    .values
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| v.is_some())
+                    .map(|(i, _)| i)
+                    .collect::<Vec<_>>()),
+                app.queries
+                    .iter()
+                    .map(|q| (&q.last_error, &q.last_promql))
+                    .collect::<Vec<_>>()
+            )
+        });
         assert!(
             close(v, expect(&traffic)),
             "{name} traffic {v} vs {}",

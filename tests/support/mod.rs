@@ -43,6 +43,13 @@ impl Proc {
         }
     }
 
+    /// True while the process runs.
+    pub fn running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
     pub fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
@@ -81,9 +88,16 @@ pub fn require_binary(name: &str) -> PathBuf {
 }
 
 /// Blocks until `url` answers 200, or panics with the process log.
-pub fn wait_ready(url: &str, proc: &Proc, timeout: Duration) {
+pub fn wait_ready(url: &str, proc: &mut Proc, timeout: Duration) {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
+        if !proc.running() {
+            panic!(
+                "{} exited before it was ready; log:\n{}",
+                proc.name,
+                proc.log_tail()
+            );
+        }
         if http_get(url).is_some_and(|(status, _)| status == 200) {
             return;
         }
@@ -121,18 +135,19 @@ pub fn start_exporter(dir: &Path, extra: &[&str]) -> (Proc, u16) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sretop-demo"));
     cmd.arg("--listen").arg(format!("127.0.0.1:{port}"));
     cmd.args(extra);
-    let proc = Proc::spawn("sretop-demo", cmd, dir.join("exporter.log"));
+    let mut proc = Proc::spawn("sretop-demo", cmd, dir.join("exporter.log"));
     wait_ready(
         &format!("http://127.0.0.1:{port}/metrics"),
-        &proc,
+        &mut proc,
         Duration::from_secs(10),
     );
     (proc, port)
 }
 
 fn scrape_config(exporter_port: u16) -> String {
+    // No `evaluation_interval`: VictoriaMetrics refuses keys it does not use.
     format!(
-        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: demo\n    honor_labels: true\n    static_configs:\n      - targets: ['127.0.0.1:{exporter_port}']\n"
+        "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: demo\n    honor_labels: true\n    static_configs:\n      - targets: ['127.0.0.1:{exporter_port}']\n"
     )
 }
 
@@ -201,7 +216,7 @@ impl Server {
         };
         wait_ready(
             &format!("http://127.0.0.1:{}/{path}", self.port),
-            &self.proc,
+            &mut self.proc,
             Duration::from_secs(30),
         );
     }
