@@ -3,6 +3,7 @@
 //! `cargo bench --bench render` prints criterion's figures for:
 //! - the overview at 200x50 with 50 services and 361 points per series (target: < 1 ms),
 //! - the service view at 200x50,
+//!
 //! and, before them, the number of `query_range` requests per refresh for 3 and 50 services
 //! (must not grow with the number of services).
 

@@ -574,7 +574,8 @@ impl App {
 
     /// Lays a successful answer onto the services it serves.
     fn apply(&mut self, plan: &QueryPlan, window: Window, data: QueryData) {
-        let series: Vec<(BTreeMap<String, String>, Vec<(f64, f64)>)> = match data {
+        type Labelled = (BTreeMap<String, String>, Vec<(f64, f64)>);
+        let series: Vec<Labelled> = match data {
             QueryData::Matrix(m) => m
                 .into_iter()
                 .map(|s| (s.metric, s.values.into_iter().map(|p| (p.t, p.v)).collect()))

@@ -68,41 +68,6 @@ pub enum Format {
     Svg,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
-
-    #[test]
-    fn cli_is_consistent() {
-        Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn global_flags_work_on_subcommands() {
-        let cli = Cli::try_parse_from([
-            "sretop",
-            "snapshot",
-            "--prometheus",
-            "http://x:9090",
-            "--context",
-            "prod",
-            "--format",
-            "svg",
-        ])
-        .expect("parses");
-        assert_eq!(cli.prometheus.as_deref(), Some("http://x:9090"));
-        assert_eq!(cli.context.as_deref(), Some("prod"));
-        assert!(matches!(
-            cli.command,
-            Some(Command::Snapshot(SnapshotArgs {
-                format: Format::Svg,
-                ..
-            }))
-        ));
-    }
-}
-
 /// Applies `--context` and `--prometheus` to a loaded config.
 pub fn apply_overrides(
     config: &mut crate::config::Config,
@@ -140,4 +105,39 @@ pub fn apply_overrides(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_work_on_subcommands() {
+        let cli = Cli::try_parse_from([
+            "sretop",
+            "snapshot",
+            "--prometheus",
+            "http://x:9090",
+            "--context",
+            "prod",
+            "--format",
+            "svg",
+        ])
+        .expect("parses");
+        assert_eq!(cli.prometheus.as_deref(), Some("http://x:9090"));
+        assert_eq!(cli.context.as_deref(), Some("prod"));
+        assert!(matches!(
+            cli.command,
+            Some(Command::Snapshot(SnapshotArgs {
+                format: Format::Svg,
+                ..
+            }))
+        ));
+    }
 }

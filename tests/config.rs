@@ -614,14 +614,14 @@ fn bearer_secret_from_the_environment() {
         _ => panic!("expected bearer auth"),
     }
     std::env::remove_var("SRETOP_TEST_TOKEN");
-    let err = source.client_options().err().expect("token unset");
+    let err = source.client_options().expect_err("token unset");
     assert_eq!(
         err.to_string(),
         "source `demo`: auth.bearer_token.env: environment variable `SRETOP_TEST_TOKEN` is not \
          set (export it before starting sretop)"
     );
     std::env::set_var("SRETOP_TEST_TOKEN", "  ");
-    let err = source.client_options().err().expect("token empty");
+    let err = source.client_options().expect_err("token empty");
     assert_eq!(
         err.to_string(),
         "source `demo`: auth.bearer_token.env: environment variable `SRETOP_TEST_TOKEN` is empty"
@@ -639,7 +639,7 @@ fn secret_errors_never_contain_the_secret() {
         "      basic:\n        username: sretop\n        password:\n          file: {}\n",
         file.display()
     ));
-    let err = source.client_options().err().expect("not UTF-8");
+    let err = source.client_options().expect_err("not UTF-8");
     assert_eq!(
         err.to_string(),
         format!(
@@ -651,7 +651,7 @@ fn secret_errors_never_contain_the_secret() {
     let source = source_with_auth(
         "      bearer_token: {env: SRETOP_TEST_CA_TOKEN}\n    ca_file: /nonexistent/ca.pem\n",
     );
-    let err = source.client_options().err().expect("CA missing");
+    let err = source.client_options().expect_err("CA missing");
     std::env::remove_var("SRETOP_TEST_CA_TOKEN");
     let message = err.to_string();
     assert!(
@@ -689,7 +689,7 @@ fn basic_password_from_a_file_is_trimmed() {
     assert_eq!(options.timeout, std::time::Duration::from_secs(10));
 
     std::fs::remove_file(&file).expect("remove");
-    let err = source.client_options().err().expect("file gone");
+    let err = source.client_options().expect_err("file gone");
     let message = err.to_string();
     assert!(
         message.starts_with(&format!(
@@ -699,7 +699,7 @@ fn basic_password_from_a_file_is_trimmed() {
         "{message}"
     );
     std::fs::write(&file, "\n").expect("write");
-    let err = source.client_options().err().expect("file empty");
+    let err = source.client_options().expect_err("file empty");
     assert_eq!(
         err.to_string(),
         format!(
@@ -773,8 +773,7 @@ fn minimal_config_for_a_prometheus_url() {
     assert_eq!(options.url.as_str(), "http://localhost:9090/");
     let err = config::minimal("localhost:9090").sources[0]
         .client_options()
-        .err()
-        .expect("no scheme");
+        .expect_err("no scheme");
     assert_eq!(
         err.to_string(),
         "source `default`: url: missing http:// or https:// in front (write e.g. \

@@ -23,7 +23,7 @@ pub use discover::{default_path, locate, locate_in, minimal, CONFIG_ENV};
 pub use duration::Duration;
 pub use error::{did_you_mean, ConfigError};
 pub use schema::*;
-pub use validate::validate;
+pub use validate::{check_url, validate};
 
 use std::path::{Path, PathBuf};
 

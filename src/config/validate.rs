@@ -41,7 +41,7 @@ pub fn validate(config: &Config, text: &str, file: &Path) -> Result<(), ConfigEr
 
 /// Parses a source URL and checks it is usable: http(s), with a host, without credentials.
 /// The message never repeats the URL, which may hold a secret.
-pub(crate) fn check_url(url: &str) -> Result<url::Url, String> {
+pub fn check_url(url: &str) -> Result<url::Url, String> {
     if !url.contains("://") {
         return Err(
             "missing http:// or https:// in front (write e.g. http://prometheus:9090)".into(),

@@ -49,7 +49,7 @@ pub fn percent(v: Option<f64>) -> String {
     match v {
         None => "—".into(),
         Some(v) if !v.is_finite() => non_finite(v),
-        Some(v) if v == 0.0 => "0%".into(),
+        Some(0.0) => "0%".into(),
         Some(v) if v.abs() < 0.01 => "<0.01%".into(),
         Some(v) if v.abs() < 10.0 => format!("{v:.2}%"),
         Some(v) if v.abs() < 100.0 => format!("{v:.1}%"),
@@ -62,7 +62,7 @@ pub fn latency(v: Option<f64>) -> String {
     match v {
         None => "—".into(),
         Some(v) if !v.is_finite() => non_finite(v),
-        Some(v) if v == 0.0 => "0s".into(),
+        Some(0.0) => "0s".into(),
         Some(v) if v < 0.001 => format!("{:.0}µs", v * 1e6),
         Some(v) if v < 1.0 => format!("{:.0}ms", v * 1e3),
         Some(v) if v < 10.0 => format!("{v:.2}s"),

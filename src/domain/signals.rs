@@ -141,14 +141,15 @@ pub fn service_gauges<'a>(
 /// Builds every query of one refresh for the given context.
 pub fn plan(config: &Config, context: &str) -> Vec<QueryPlan> {
     // Templates here keep `{{selector}}` open; it is filled once the members are known.
-    let mut groups: Vec<(
-        String,
-        String,
-        Option<String>,
-        SignalKind,
-        String,
-        Vec<Member>,
-    )> = Vec::new();
+    struct Group {
+        source: String,
+        template: String,
+        extra: Option<String>,
+        kind: SignalKind,
+        by: String,
+        members: Vec<Member>,
+    }
+    let mut groups: Vec<Group> = Vec::new();
     let sig = &config.signals;
     for (idx, svc) in config.services.iter().enumerate() {
         let source = service_source(svc, context).to_string();
@@ -216,25 +217,37 @@ pub fn plan(config: &Config, context: &str) -> Vec<QueryPlan> {
             let extra = (!extra.is_empty()).then_some(extra);
             let found = (!own).then(|| {
                 groups.iter_mut().find(|g| {
-                    g.0 == source && g.1 == template && g.2 == extra && g.3 == kind && g.4 == by
+                    g.source == source
+                        && g.template == template
+                        && g.extra == extra
+                        && g.kind == kind
+                        && g.by == by
                 })
             });
             match found.flatten() {
-                Some(group) => group.5.push(member.clone()),
-                None => groups.push((
-                    source.clone(),
+                Some(group) => group.members.push(member.clone()),
+                None => groups.push(Group {
+                    source: source.clone(),
                     template,
                     extra,
                     kind,
-                    by.clone(),
-                    vec![member.clone()],
-                )),
+                    by: by.clone(),
+                    members: vec![member.clone()],
+                }),
             }
         }
     }
     groups
         .into_iter()
-        .map(|(source, template, extra, kind, by, members)| {
+        .map(|g| {
+            let Group {
+                source,
+                template,
+                extra,
+                kind,
+                by,
+                members,
+            } = g;
             let matcher = if members.len() == 1 {
                 format!("{by}={}", promql_string(&members[0].label_value))
             } else {

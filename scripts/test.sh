@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The whole test suite: unit, snapshot, real-server integration (Prometheus and
+# VictoriaMetrics on loopback) and tmux end-to-end tests. Installs the servers it needs from
+# Debian's packages when they are missing (they start no daemon: the tests start their own).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+need=()
+command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
+command -v victoria-metrics >/dev/null 2>&1 || need+=(victoria-metrics)
+command -v tmux >/dev/null 2>&1 || need+=(tmux)
+if ((${#need[@]})); then
+    sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo="sudo"
+    echo "test: installing ${need[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get install -y --no-install-recommends "${need[@]}" >/dev/null 2>&1 ||
+        { $sudo apt-get update >/dev/null && $sudo apt-get install -y --no-install-recommends "${need[@]}" >/dev/null; }
+fi
+
+cargo test --all-targets --locked "$@"
+cargo test --doc --locked "$@"
