@@ -116,3 +116,32 @@ fn values_are_coloured_by_threshold() {
     assert_eq!(style_at(checkout, "12.0%"), Color::Red, "{checkout_line}");
     assert_eq!(style_at(api, "0.20%"), Color::Green);
 }
+
+/// Tiny and odd terminal sizes must never panic (a resize can produce any of them).
+#[test]
+fn any_size_renders_without_panicking() {
+    let mut app = fixture::app(&fixture::demo_names());
+    for view in [View::Overview, View::Service] {
+        app.view = view;
+        for help in [false, true] {
+            app.help = help;
+            for (w, h) in [(1, 1), (2, 3), (10, 4), (20, 5), (40, 10), (79, 23), (300, 100)] {
+                let text = to_text(&render_buffer(&app, w, h));
+                assert_eq!(text.lines().count(), usize::from(h));
+            }
+        }
+    }
+}
+
+/// More services than rows: the selected one stays in view.
+#[test]
+fn selection_scrolls_into_view() {
+    let names: Vec<String> = (0..40).map(|i| format!("svc-{i:02}")).collect();
+    let mut app = fixture::app(&names);
+    for _ in 0..30 {
+        press(&mut app, KeyCode::Char('j'));
+    }
+    let text = to_text(&render_buffer(&app, 80, 24));
+    assert!(text.contains("svc-30"), "{text}");
+    assert!(!text.contains("svc-00"), "{text}");
+}

@@ -66,7 +66,7 @@ fn must_be_file(path: &Path, how: &str) -> Result<PathBuf, ConfigError> {
 }
 
 /// The configuration used when there is no file but a `--prometheus URL`: one source named
-/// `default` and no services (they are discovered). The URL is checked when the client is
+/// `default` and no services. The URL is checked when the client is
 /// built ([`SourceConfig::client_options`]).
 pub fn minimal(url: &str) -> Config {
     Config {
