@@ -28,6 +28,10 @@ pub struct Cli {
     #[arg(long, global = true, default_value = "info", value_name = "LEVEL")]
     pub log_level: String,
 
+    /// Panic right after the terminal is set up (tests the restore path).
+    #[arg(long, hide = true)]
+    pub debug_panic: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

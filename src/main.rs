@@ -33,7 +33,7 @@ fn real_main(cli: Cli) -> Result<ExitCode, String> {
         Some(p) => config::warnings(&config, p),
         None => Vec::new(),
     };
-    for warning in warnings {
+    for warning in &warnings {
         let _ = writeln!(std::io::stderr(), "sretop: warning: {warning}");
         tracing::warn!("{warning}");
     }
@@ -47,8 +47,10 @@ fn real_main(cli: Cli) -> Result<ExitCode, String> {
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     match cli.command {
-        None => rt.block_on(dashboard(config, tz, clients)),
-        Some(Command::Snapshot(args)) => rt.block_on(snapshot_cmd(config, tz, clients, &args)),
+        None => rt.block_on(dashboard(config, tz, clients, warnings, cli.debug_panic)),
+        Some(Command::Snapshot(args)) => {
+            rt.block_on(snapshot_cmd(config, tz, clients, warnings, &args))
+        }
         Some(Command::Check) => check(&config, path.as_deref()),
     }
 }
@@ -118,8 +120,12 @@ async fn dashboard(
     config: Config,
     tz: chrono::FixedOffset,
     clients: Clients,
+    warnings: Vec<String>,
+    debug_panic: bool,
 ) -> Result<ExitCode, String> {
     let mut app = App::new(config, Utc::now(), tz);
+    // Shown in the status line for the whole session, not just before the screen clears.
+    app.warnings = warnings;
     tracing::info!(
         services = app.services.len(),
         queries = app.queries.len(),
@@ -127,6 +133,10 @@ async fn dashboard(
     );
     let mut terminal = tui::init().map_err(|e| format!("cannot set up the terminal: {e}"))?;
     let _guard = tui::Guard;
+    if debug_panic {
+        let _ = terminal.draw(|frame| sretop::ui::render(&app, frame));
+        panic!("--debug-panic: panicking with the terminal in raw mode");
+    }
     let result = runtime::run(&mut app, &mut terminal, clients).await;
     tui::restore();
     match result {
@@ -147,6 +157,7 @@ async fn snapshot_cmd(
     config: Config,
     tz: chrono::FixedOffset,
     clients: Clients,
+    warnings: Vec<String>,
     args: &SnapshotArgs,
 ) -> Result<ExitCode, String> {
     let mut config = config;
@@ -157,6 +168,7 @@ async fn snapshot_cmd(
         .ok_or_else(|| format!("--view {:?}: unknown view (overview, service)", args.view))?;
     let now = Utc::now();
     let mut app = App::new(config, now, tz);
+    app.warnings = warnings;
     app.view = view;
     if let Some(name) = &args.service {
         app.selected = app

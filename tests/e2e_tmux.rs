@@ -215,3 +215,50 @@ fn exits_when_the_terminal_hangs_up() {
         "sretop still running 1 s after hang-up: {state}"
     );
 }
+
+/// A panic and a SIGTERM both leave the shell's terminal as it was.
+#[test]
+fn panic_and_sigterm_restore_the_terminal() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = support::free_port();
+    let config = write_config(dir.path(), &format!("http://127.0.0.1:{port}"));
+    let log = dir.path().join("sretop.log");
+    let tmux = Tmux::new("restore");
+    let bin = env!("CARGO_BIN_EXE_sretop");
+    tmux.start(
+        "p",
+        &format!(
+            "{bin} --config {} --log-file {} --debug-panic; echo EXITED:$?; sleep 60",
+            config.display(),
+            log.display()
+        ),
+    );
+    let screen = tmux.wait_for("p", "EXITED:101");
+    assert!(screen.contains("the terminal was restored"), "{screen}");
+    let alt = tmux.cmd(&["display-message", "-p", "-t", "p", "#{alternate_on}"]);
+    assert_eq!(alt.trim(), "0");
+    // The panic report is in the log file.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("panic")
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("--debug-panic"));
+
+    tmux.start(
+        "t",
+        &format!(
+            "{bin} --config {} --log-file {} & pid=$!; sleep 1; kill -TERM $pid; wait $pid; echo EXITED:$?; sleep 60",
+            config.display(),
+            log.display()
+        ),
+    );
+    tmux.wait_for("t", "EXITED:143");
+    let alt = tmux.cmd(&["display-message", "-p", "-t", "t", "#{alternate_on}"]);
+    assert_eq!(alt.trim(), "0");
+}

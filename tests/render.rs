@@ -125,7 +125,15 @@ fn any_size_renders_without_panicking() {
         app.view = view;
         for help in [false, true] {
             app.help = help;
-            for (w, h) in [(1, 1), (2, 3), (10, 4), (20, 5), (40, 10), (79, 23), (300, 100)] {
+            for (w, h) in [
+                (1, 1),
+                (2, 3),
+                (10, 4),
+                (20, 5),
+                (40, 10),
+                (79, 23),
+                (300, 100),
+            ] {
                 let text = to_text(&render_buffer(&app, w, h));
                 assert_eq!(text.lines().count(), usize::from(h));
             }
