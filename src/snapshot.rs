@@ -70,28 +70,33 @@ pub fn to_svg(buffer: &Buffer) -> String {
                 ));
             }
         }
-        // Text in runs of the same style; each run is stretched to its cells so columns line
-        // up whatever the font.
+        // Text in runs of the same style, split at blanks: each run is stretched to exactly
+        // its cells so columns line up whatever the font, and no renderer can collapse or
+        // stretch the blanks between words or sparkline bars.
         let mut x = 0;
         while x < area.width {
             let cell = &buffer[(x, y)];
+            if cell.symbol().trim().is_empty() {
+                x += 1;
+                continue;
+            }
             let (fg, bold) = (cell.fg, cell.modifier.contains(Modifier::BOLD));
             let start = x;
             let mut text = String::new();
             while x < area.width {
                 let c = &buffer[(x, y)];
-                if c.fg != fg || c.modifier.contains(Modifier::BOLD) != bold {
+                if c.fg != fg
+                    || c.modifier.contains(Modifier::BOLD) != bold
+                    || c.symbol().trim().is_empty()
+                {
                     break;
                 }
                 text.push_str(c.symbol());
                 x += 1;
             }
-            if text.trim().is_empty() {
-                continue;
-            }
             let fill = color(fg, true).unwrap_or_else(|| FOREGROUND.to_string());
             out.push_str(&format!(
-                "<text x=\"{:.1}\" y=\"{:.1}\" textLength=\"{:.1}\" lengthAdjust=\"spacingAndGlyphs\" fill=\"{fill}\"{} xml:space=\"preserve\">{}</text>\n",
+                "<text x=\"{:.1}\" y=\"{:.1}\" textLength=\"{:.1}\" lengthAdjust=\"spacingAndGlyphs\" fill=\"{fill}\"{}>{}</text>\n",
                 f64::from(start) * CELL_W,
                 top + CELL_H * 0.78,
                 f64::from(x - start) * CELL_W,
@@ -179,7 +184,9 @@ mod tests {
         assert_eq!(to_text(&buf), "a<b & c\nok\n");
         let svg = to_svg(&buf);
         assert!(svg.starts_with("<svg"));
-        assert!(svg.contains(">a&lt;b &amp; c</text>"));
+        assert!(svg.contains(">a&lt;b</text>"));
+        assert!(svg.contains(">&amp;</text>"));
+        assert!(svg.contains("x=\"50.4\""), "runs start at their cell: {svg}");
         assert!(svg.contains("fill=\"#e06c75\""));
         assert!(svg.contains("fill=\"#3b6bb5\""));
     }

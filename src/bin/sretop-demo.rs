@@ -1798,3 +1798,24 @@ mod tests {
         server.abort();
     }
 }
+
+#[cfg(test)]
+mod scratch_bench {
+    use super::*;
+    #[test]
+    fn scratch_step_cost() {
+        let names: Vec<String> = (1..=50).map(|i| format!("svc-{i:03}")).collect();
+        for dt in [1.0f64, 5.0] {
+            let mut sim = Sim::new(&names, 1);
+            let t0 = Instant::now();
+            let steps = (3600.0 / dt) as u64;
+            for k in 1..=steps {
+                for s in &mut sim.services {
+                    s.step(dt, k as f64 * dt);
+                }
+            }
+            let el = t0.elapsed();
+            eprintln!("dt {dt}: {:?} per service-step", el / (steps as u32 * 50));
+        }
+    }
+}
