@@ -14,28 +14,28 @@ use ratatui::Terminal;
 use sretop::app::{App, Msg, View};
 use sretop::fixture;
 
-fn app_with(n: usize, points: i64) -> App {
+fn empty_app(n: usize) -> App {
     let names: Vec<String> = (0..n).map(|i| format!("svc-{i:03}")).collect();
-    let now = fixture::fixed_now();
-    let mut app = App::new(
+    App::new(
         fixture::config(&names),
-        now,
+        fixture::fixed_now(),
         chrono::FixedOffset::east_opt(0).expect("utc"),
-    );
+    )
+}
+
+fn app_with(n: usize, points: i64) -> App {
+    let mut app = empty_app(n);
     app.points = points;
+    let now = app.now;
     let cmds = app.update(Msg::Tick, now);
     fixture::answer(&mut app, cmds, now, None);
     app
 }
 
+/// One `Cmd::Fetch` is one HTTP request.
 fn requests_per_refresh(n: usize) -> usize {
-    let names: Vec<String> = (0..n).map(|i| format!("svc-{i:03}")).collect();
-    let now = fixture::fixed_now();
-    let mut app = App::new(
-        fixture::config(&names),
-        now,
-        chrono::FixedOffset::east_opt(0).expect("utc"),
-    );
+    let mut app = empty_app(n);
+    let now = app.now;
     app.update(Msg::Tick, now).len()
 }
 

@@ -90,29 +90,33 @@ impl Drop for Tmux {
     }
 }
 
-fn write_config(dir: &Path, url: &str) -> std::path::PathBuf {
+/// `sretop --config DIR/config.yaml --log-file DIR/sretop.log EXTRA` for a shell command.
+fn sretop(dir: &Path, extra: &str) -> String {
+    format!(
+        "{} --config {} --log-file {} {extra}",
+        env!("CARGO_BIN_EXE_sretop"),
+        dir.join("config.yaml").display(),
+        dir.join("sretop.log").display()
+    )
+}
+
+fn write_config(dir: &Path, url: &str) {
     let path = dir.join("config.yaml");
     let yaml = format!(
         "refresh: 2s\nrange: 15m\ntime_zone: utc\nsources:\n  - name: demo\n    url: {url}\nservices:\n  - name: api\n  - name: checkout\n  - name: search\n"
     );
-    std::fs::write(&path, yaml).expect("write config");
-    path
+    std::fs::write(path, yaml).expect("write config");
 }
 
 #[test]
 fn drive_the_dashboard_like_a_person() {
     let stack = Stack::start(Flavor::Prometheus);
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = write_config(dir.path(), &stack.server.url());
+    write_config(dir.path(), &stack.server.url());
     let tmux = Tmux::new("drive");
-    let bin = env!("CARGO_BIN_EXE_sretop");
     tmux.start(
         "s",
-        &format!(
-            "{bin} --config {} --log-file {}; echo EXITED:$?; sleep 60",
-            config.display(),
-            dir.path().join("sretop.log").display()
-        ),
+        &format!("{}; echo EXITED:$?; sleep 60", sretop(dir.path(), "")),
     );
     let screen = tmux.wait_for("s", "● demo ok");
     assert!(screen.contains("checkout"), "{screen}");
@@ -162,16 +166,11 @@ fn drive_the_dashboard_like_a_person() {
 fn starts_with_prometheus_down() {
     let dir = tempfile::tempdir().expect("temp dir");
     let port = support::free_port();
-    let config = write_config(dir.path(), &format!("http://127.0.0.1:{port}"));
+    write_config(dir.path(), &format!("http://127.0.0.1:{port}"));
     let tmux = Tmux::new("down");
-    let bin = env!("CARGO_BIN_EXE_sretop");
     tmux.start(
         "s",
-        &format!(
-            "{bin} --config {} --log-file {}; echo EXITED:$?; sleep 60",
-            config.display(),
-            dir.path().join("sretop.log").display()
-        ),
+        &format!("{}; echo EXITED:$?; sleep 60", sretop(dir.path(), "")),
     );
     let screen = tmux.wait_for("s", "connection refused");
     assert!(screen.contains("demo down since"), "{screen}");
@@ -185,17 +184,9 @@ fn starts_with_prometheus_down() {
 fn exits_when_the_terminal_hangs_up() {
     let dir = tempfile::tempdir().expect("temp dir");
     let port = support::free_port();
-    let config = write_config(dir.path(), &format!("http://127.0.0.1:{port}"));
+    write_config(dir.path(), &format!("http://127.0.0.1:{port}"));
     let tmux = Tmux::new("hup");
-    let bin = env!("CARGO_BIN_EXE_sretop");
-    tmux.start(
-        "s",
-        &format!(
-            "exec {bin} --config {} --log-file {}",
-            config.display(),
-            dir.path().join("sretop.log").display()
-        ),
-    );
+    tmux.start("s", &format!("exec {}", sretop(dir.path(), "")));
     tmux.wait_for("s", "sretop");
     let pid: u32 = tmux
         .cmd(&["display-message", "-p", "-t", "s", "#{pane_pid}"])
@@ -221,16 +212,14 @@ fn exits_when_the_terminal_hangs_up() {
 fn panic_and_sigterm_restore_the_terminal() {
     let dir = tempfile::tempdir().expect("temp dir");
     let port = support::free_port();
-    let config = write_config(dir.path(), &format!("http://127.0.0.1:{port}"));
+    write_config(dir.path(), &format!("http://127.0.0.1:{port}"));
     let log = dir.path().join("sretop.log");
     let tmux = Tmux::new("restore");
-    let bin = env!("CARGO_BIN_EXE_sretop");
     tmux.start(
         "p",
         &format!(
-            "{bin} --config {} --log-file {} --debug-panic; echo EXITED:$?; sleep 60",
-            config.display(),
-            log.display()
+            "{}; echo EXITED:$?; sleep 60",
+            sretop(dir.path(), "--debug-panic")
         ),
     );
     let screen = tmux.wait_for("p", "EXITED:101");
@@ -253,9 +242,8 @@ fn panic_and_sigterm_restore_the_terminal() {
     tmux.start(
         "t",
         &format!(
-            "{bin} --config {} --log-file {} & pid=$!; sleep 1; kill -TERM $pid; wait $pid; echo EXITED:$?; sleep 60",
-            config.display(),
-            log.display()
+            "{} & pid=$!; sleep 1; kill -TERM $pid; wait $pid; echo EXITED:$?; sleep 60",
+            sretop(dir.path(), "")
         ),
     );
     tmux.wait_for("t", "EXITED:143");
