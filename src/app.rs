@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use crate::config::{Config, Duration, Level, LowLevel};
 use crate::domain::format;
+use crate::domain::health::{judge, judge_low, Status};
 use crate::domain::series::Series;
 use crate::domain::signals::{self, QueryPlan, SignalKind};
 use crate::domain::window::Window;
@@ -131,6 +132,30 @@ impl ServiceState {
                 let vb = b.1.current().unwrap_or(f64::NEG_INFINITY);
                 va.total_cmp(&vb)
             })
+    }
+
+    /// The worst status over the four signals' current values (no data counts only when
+    /// nothing else is known).
+    pub fn status(&self) -> Status {
+        let now = |s: Option<&Series>| s.and_then(Series::current);
+        let t = &self.thresholds;
+        let mut worst = [
+            judge_low(now(self.traffic.as_ref()), t.traffic.as_ref()),
+            judge(now(self.error_ratio.as_ref()), &t.errors),
+            judge(now(self.top_latency()), &t.latency),
+        ]
+        .into_iter()
+        .chain(
+            self.saturation
+                .iter()
+                .map(|(_, s)| judge(now(s.as_ref()), &t.saturation)),
+        )
+        .max()
+        .unwrap_or(Status::NoData);
+        if worst == Status::NoData && self.traffic.as_ref().and_then(Series::current).is_some() {
+            worst = Status::Ok;
+        }
+        worst
     }
 
     /// The latency series of the highest quantile (the one judged against thresholds).
@@ -790,6 +815,8 @@ services: [{name: api}, {name: checkout}]
             None,
             "0 traffic: no data, not 0%"
         );
+        assert_eq!(api.status(), Status::Warn, "2% errors is past the 1% warning");
+        assert_eq!(app.services[1].status(), Status::Ok);
     }
 
     #[test]

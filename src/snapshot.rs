@@ -186,7 +186,10 @@ mod tests {
         assert!(svg.starts_with("<svg"));
         assert!(svg.contains(">a&lt;b</text>"));
         assert!(svg.contains(">&amp;</text>"));
-        assert!(svg.contains("x=\"50.4\""), "runs start at their cell: {svg}");
+        assert!(
+            svg.contains("x=\"50.4\""),
+            "runs start at their cell: {svg}"
+        );
         assert!(svg.contains("fill=\"#e06c75\""));
         assert!(svg.contains("fill=\"#3b6bb5\""));
     }

@@ -30,6 +30,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         format!(" Services ({}) ", app.services.len()),
         THEME.title,
     )];
+    for (status, word) in [(Status::Crit, "critical"), (Status::Warn, "warning")] {
+        let n = app.services.iter().filter(|s| s.status() == status).count();
+        if n > 0 {
+            title.push(Span::styled(format!("{n} {word}"), THEME.status(status)));
+            title.push(Span::raw(" "));
+        }
+    }
     if !matches!(fresh, Freshness::Fresh) {
         title.push(freshness_span(&fresh));
         title.push(Span::raw(" "));
