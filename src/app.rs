@@ -182,17 +182,22 @@ pub struct QueryState {
     pub warnings: Vec<String>,
     /// The PromQL last sent, so the user can paste it into Prometheus.
     pub last_promql: Option<String>,
+    /// When the last request was sent.
+    pub dispatched: Option<DateTime<Utc>>,
+    /// Consecutive transport failures (drives the backoff).
+    pub failures: u32,
+    /// The last answer was a transport failure (connection, timeout, 5xx).
+    pub transport_failing: bool,
 }
 
 /// Health of one source (Prometheus server).
 #[derive(Debug, Clone, Default)]
 pub struct SourceState {
     pub last_ok: Option<DateTime<Utc>>,
-    /// Set while the source fails at the transport level (down, timing out, 5xx).
+    /// Set while every query of the source fails at the transport level (down, timing out,
+    /// 5xx); cleared by any success.
     pub down_since: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
-    pub failures: u32,
-    pub next_retry: Option<DateTime<Utc>>,
 }
 
 /// Freshness of a panel.
@@ -325,6 +330,9 @@ impl App {
                 last_error: None,
                 warnings: Vec::new(),
                 last_promql: None,
+                dispatched: None,
+                failures: 0,
+                transport_failing: false,
             })
             .collect();
         self.selected = self.selected.min(self.services.len().saturating_sub(1));
@@ -394,9 +402,17 @@ impl App {
             out.push_str(&format::age((self.now - t).num_seconds()));
             out.push(' ');
         }
-        for t in self.sources.values().filter_map(|s| s.next_retry) {
-            out.push_str(&(t - self.now).num_seconds().max(0).to_string());
-            out.push(' ');
+        for name in self.sources.keys() {
+            if let Some(t) = self.next_attempt(name) {
+                out.push_str(&(t - self.now).num_seconds().max(0).to_string());
+                out.push(' ');
+            }
+        }
+        for svc in &self.services {
+            out.push_str(&format!(
+                "{:?}",
+                std::mem::discriminant(&self.freshness(&svc.feeds))
+            ));
         }
         out
     }
@@ -485,9 +501,6 @@ impl App {
                 for q in &mut self.queries {
                     q.next_due = Some(self.now);
                 }
-                for s in self.sources.values_mut() {
-                    s.next_retry = None;
-                }
             }
             Action::NextContext => {
                 let names: Vec<String> =
@@ -522,14 +535,8 @@ impl App {
             if due > self.now {
                 continue;
             }
-            let source = self.sources.get(&q.plan.source);
-            if source
-                .and_then(|s| s.next_retry)
-                .is_some_and(|t| t > self.now)
-            {
-                continue;
-            }
             q.in_flight = Some(self.generation);
+            q.dispatched = Some(self.now);
             let promql = q.plan.promql(&rate);
             q.last_promql = Some(promql.clone());
             cmds.push(Cmd::Fetch(Fetch {
@@ -545,56 +552,78 @@ impl App {
 
     fn on_fetched(&mut self, f: Fetched) {
         let refresh = chrono::Duration::seconds(self.refresh_secs());
+        let live = self.is_live();
+        let now = self.now;
         let Some(q) = self.queries.get_mut(f.query) else {
             return;
         };
-        let current = f.generation == self.generation;
         if q.in_flight == Some(f.generation) {
             q.in_flight = None;
         }
-        let source = self.sources.entry(q.plan.source.clone()).or_default();
+        if f.generation != self.generation {
+            // An answer for an older window, range or context says nothing about what is on
+            // screen now, not even about the source's health (it may be another source).
+            return;
+        }
         self.dirty = true;
+        // Every query of a round was sent at the same time: scheduling from the send time
+        // (not the arrival) keeps them on one schedule and so on one window.
+        let round = q.dispatched.unwrap_or(now);
+        let source_name = q.plan.source.clone();
         match f.result {
             Ok(resp) => {
-                source.last_ok = Some(self.now);
-                source.down_since = None;
-                source.last_error = None;
-                source.failures = 0;
-                source.next_retry = None;
-                if !current {
-                    return;
-                }
-                q.last_ok = Some(self.now);
+                q.last_ok = Some(now);
                 q.last_error = None;
+                q.failures = 0;
+                q.transport_failing = false;
                 q.warnings = resp.warnings;
                 // A historical window does not change: fetch it once.
-                q.next_due = self.anchor.is_none().then(|| self.now + refresh);
+                q.next_due = live.then(|| round + refresh);
                 let plan = q.plan.clone();
+                let source = self.sources.entry(source_name).or_default();
+                source.last_ok = Some(now);
+                source.down_since = None;
+                source.last_error = None;
                 self.apply(&plan, f.window, resp.data);
             }
             Err(err) => {
                 let reason = err.to_string();
+                q.last_error = Some((now, reason.clone()));
                 if err.is_transport() {
-                    source.down_since.get_or_insert(self.now);
-                    source.last_error = Some(reason.clone());
-                    // Answers of one round fail together; count the round once.
-                    if source.next_retry.is_none_or(|t| t <= self.now) {
-                        source.failures += 1;
-                        let backoff = (1i64 << source.failures.min(6).saturating_sub(1))
-                            .min(MAX_BACKOFF_SECS);
-                        source.next_retry = Some(self.now + chrono::Duration::seconds(backoff));
-                    }
-                    q.next_due = source.next_retry;
+                    q.failures += 1;
+                    q.transport_failing = true;
+                    let backoff =
+                        (1i64 << q.failures.min(6).saturating_sub(1)).min(MAX_BACKOFF_SECS);
+                    q.next_due = Some(round + chrono::Duration::seconds(backoff));
                 } else {
                     // The source is fine but this query is not (bad PromQL, too many series):
                     // retrying fast will not help.
-                    q.next_due = Some(self.now + refresh);
+                    q.transport_failing = false;
+                    q.next_due = Some(round + refresh);
                 }
-                if current || q.last_error.is_none() {
-                    q.last_error = Some((self.now, reason));
+                // The source is down when all its queries fail at the transport level; one
+                // slow query alone is that query's problem, shown on its panel.
+                let all_failing = self
+                    .queries
+                    .iter()
+                    .filter(|q| q.plan.source == source_name)
+                    .all(|q| q.transport_failing);
+                let source = self.sources.entry(source_name).or_default();
+                if all_failing {
+                    source.down_since.get_or_insert(now);
+                    source.last_error = Some(reason);
                 }
             }
         }
+    }
+
+    /// When the next request to a source goes out (its earliest due query).
+    pub fn next_attempt(&self, source: &str) -> Option<DateTime<Utc>> {
+        self.queries
+            .iter()
+            .filter(|q| q.plan.source == source && q.in_flight.is_none())
+            .filter_map(|q| q.next_due)
+            .min()
     }
 
     /// Lays a successful answer onto the services it serves.
@@ -643,11 +672,8 @@ impl App {
                 }
             }
             if matches!(plan.kind, SignalKind::Traffic | SignalKind::Errors) {
-                if let Some(traffic) = &svc.traffic {
-                    let errors = svc.errors.as_ref().filter(|e| e.window == traffic.window);
-                    if errors.is_some() {
-                        svc.error_ratio = Some(Series::ratio(errors, traffic));
-                    }
+                if let (Some(traffic), Some(errors)) = (&svc.traffic, &svc.errors) {
+                    svc.error_ratio = Some(Series::ratio(Some(errors), traffic));
                 }
             }
         }
@@ -789,8 +815,9 @@ services: [{name: api}, {name: checkout}]
             let w = f.window;
             assert!(app.update(answer(f, Ok(matrix(&w, &[]))), t(1)).is_empty());
         }
-        assert!(app.update(Msg::Tick, t(15)).is_empty());
-        assert_eq!(app.update(Msg::Tick, t(16)).len(), 5);
+        // Due one refresh after the round was sent (t0), whenever the answers came back.
+        assert!(app.update(Msg::Tick, t(14)).is_empty());
+        assert_eq!(app.update(Msg::Tick, t(15)).len(), 5);
     }
 
     #[test]
@@ -815,7 +842,11 @@ services: [{name: api}, {name: checkout}]
             None,
             "0 traffic: no data, not 0%"
         );
-        assert_eq!(api.status(), Status::Warn, "2% errors is past the 1% warning");
+        assert_eq!(
+            api.status(),
+            Status::Warn,
+            "2% errors is past the 1% warning"
+        );
         assert_eq!(app.services[1].status(), Status::Ok);
     }
 
@@ -832,11 +863,11 @@ services: [{name: api}, {name: checkout}]
         let cmds = app.update(Msg::Tick, t(16));
         assert_eq!(cmds.len(), 5);
         for f in fetches(&cmds) {
-            app.update(answer(f, Err(refused())), t(17));
+            app.update(answer(f, Err(refused())), t(16));
         }
         let src = &app.sources["demo"];
-        assert_eq!(src.failures, 1, "one round counts once");
-        assert_eq!(src.down_since, Some(t(17)));
+        assert!(app.queries.iter().all(|q| q.failures == 1));
+        assert_eq!(src.down_since, Some(t(16)));
         assert_eq!(src.last_error.as_deref(), Some("connection refused"));
         // Old data is kept and marked stale with the reason.
         assert_eq!(
@@ -845,21 +876,27 @@ services: [{name: api}, {name: checkout}]
         );
         match app.freshness(&app.services[0].feeds) {
             Freshness::Stale { age_secs, reason } => {
-                assert_eq!(age_secs, 16);
+                assert_eq!(age_secs, 15);
                 assert_eq!(reason.as_deref(), Some("connection refused"));
             }
             other => panic!("expected stale, got {other:?}"),
         }
-        // Backoff: 1 s, then 2 s, then 4 s …
-        assert!(app.update(Msg::Tick, t(17)).is_empty());
-        let cmds = app.update(Msg::Tick, t(18));
+        // Backoff from the round's send time (t16): 1 s, then 2 s, then 4 s …
+        assert_eq!(app.next_attempt("demo"), Some(t(17)));
+        let cmds = app.update(Msg::Tick, t(17));
         assert_eq!(cmds.len(), 5);
         for f in fetches(&cmds) {
-            app.update(answer(f, Err(refused())), t(18));
+            app.update(answer(f, Err(refused())), t(17));
         }
-        assert_eq!(app.sources["demo"].next_retry, Some(t(20)));
-        assert!(app.update(Msg::Tick, t(19)).is_empty());
-        let cmds = app.update(Msg::Tick, t(20));
+        assert_eq!(app.next_attempt("demo"), Some(t(19)));
+        assert!(app.update(Msg::Tick, t(18)).is_empty());
+        let cmds = app.update(Msg::Tick, t(19));
+        assert_eq!(cmds.len(), 5);
+        for f in fetches(&cmds) {
+            app.update(answer(f, Err(refused())), t(19));
+        }
+        assert_eq!(app.next_attempt("demo"), Some(t(23)));
+        let cmds = app.update(Msg::Tick, t(23));
         // Recovery clears the outage and the stale mark.
         for f in fetches(&cmds) {
             let w = f.window;
@@ -874,6 +911,71 @@ services: [{name: api}, {name: checkout}]
     }
 
     #[test]
+    fn one_failing_query_does_not_mark_the_source_down() {
+        let mut app = app();
+        let cmds = app.update(Msg::Tick, t(0));
+        let fs = fetches(&cmds);
+        let timeout = PromError::Timeout {
+            after: std::time::Duration::from_secs(10),
+        };
+        app.update(answer(fs[4], Err(timeout)), t(10));
+        for f in &fs[..4] {
+            let w = f.window;
+            app.update(answer(f, Ok(matrix(&w, &[("api", 1.0)]))), t(1));
+        }
+        assert_eq!(app.sources["demo"].down_since, None);
+        assert_eq!(app.queries[4].failures, 1);
+        // The slow query backs off alone; the others keep their schedule.
+        assert_eq!(app.queries[4].next_due, Some(t(1)));
+        assert_eq!(app.queries[0].next_due, Some(t(15)));
+    }
+
+    #[test]
+    fn late_answers_from_an_old_generation_change_nothing() {
+        let mut app = app();
+        let cmds = app.update(Msg::Tick, t(0));
+        let old: Vec<Fetch> = fetches(&cmds).into_iter().cloned().collect();
+        let cmds = app.update(key('+'), t(1));
+        for f in fetches(&cmds) {
+            let w = f.window;
+            app.update(answer(f, Ok(matrix(&w, &[("api", 1.0)]))), t(2));
+        }
+        app.dirty = false;
+        for f in &old {
+            app.update(answer(f, Err(refused())), t(2));
+        }
+        assert_eq!(app.sources["demo"].down_since, None);
+        assert_eq!(app.freshness(&app.services[0].feeds), Freshness::Fresh);
+        assert!(!app.dirty, "nothing visible changed");
+    }
+
+    #[test]
+    fn error_ratio_follows_even_when_answers_arrive_at_different_times() {
+        let mut app = app();
+        let mut now = 0;
+        for round in 0..5 {
+            let cmds = app.update(Msg::Tick, t(now));
+            for (i, f) in fetches(&cmds).into_iter().enumerate() {
+                let w = f.window;
+                let errors = f64::from(round + 1);
+                let v = if i == 1 { errors } else { 100.0 };
+                // The errors answer comes back 7 s after the others.
+                let at = if i == 1 { now + 7 } else { now + 1 };
+                app.update(answer(f, Ok(matrix(&w, &[("api", v)]))), t(at));
+            }
+            now += 15;
+            let ratio = app.services[0]
+                .error_ratio
+                .as_ref()
+                .and_then(Series::current);
+            assert_eq!(ratio, Some(errors_ratio(round)));
+        }
+        fn errors_ratio(round: i32) -> f64 {
+            f64::from(round + 1) / 100.0
+        }
+    }
+
+    #[test]
     fn backoff_is_capped() {
         let mut app = app();
         let mut now = 0;
@@ -882,10 +984,14 @@ services: [{name: api}, {name: checkout}]
             for f in fetches(&cmds) {
                 app.update(answer(f, Err(refused())), t(now));
             }
-            now = (app.sources["demo"].next_retry.expect("retry set") - t(0)).num_seconds();
+            now = (app.next_attempt("demo").expect("retry set") - t(0)).num_seconds();
         }
-        let src = &app.sources["demo"];
-        let wait = (src.next_retry.expect("retry") - t(now)).num_seconds();
+        let cmds = app.update(Msg::Tick, t(now));
+        for f in fetches(&cmds) {
+            app.update(answer(f, Err(refused())), t(now));
+        }
+        let wait = (app.next_attempt("demo").expect("retry") - t(now)).num_seconds();
+        assert_eq!(wait, MAX_BACKOFF_SECS);
         assert!(wait <= MAX_BACKOFF_SECS);
     }
 

@@ -52,11 +52,11 @@ pub struct SnapshotArgs {
     /// Service to show in the service view [default: the first].
     #[arg(long)]
     pub service: Option<String>,
-    /// Width in columns.
-    #[arg(long, default_value_t = 160)]
+    /// Width in columns (20 to 1000).
+    #[arg(long, default_value_t = 160, value_parser = clap::value_parser!(u16).range(20..=1000))]
     pub width: u16,
-    /// Height in rows.
-    #[arg(long, default_value_t = 48)]
+    /// Height in rows (5 to 1000).
+    #[arg(long, default_value_t = 48, value_parser = clap::value_parser!(u16).range(5..=1000))]
     pub height: u16,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]

@@ -46,13 +46,17 @@ fn real_main(cli: Cli) -> Result<ExitCode, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    match cli.command {
+    let result = match cli.command {
         None => rt.block_on(dashboard(config, tz, clients, warnings, cli.debug_panic)),
         Some(Command::Snapshot(args)) => {
             rt.block_on(snapshot_cmd(config, tz, clients, warnings, &args))
         }
         Some(Command::Check) => check(&config, path.as_deref()),
-    }
+    };
+    // Do not wait for requests still out (a DNS lookup that never answers can hold a blocking
+    // thread for half a minute): the user asked to leave.
+    rt.shutdown_background();
+    result
 }
 
 fn load_config(cli: &Cli) -> Result<(Config, Option<PathBuf>), String> {

@@ -127,7 +127,11 @@ where
             return Ok(Exit::Quit);
         }
         if app.dirty {
-            terminal.draw(|frame| ui::render(app, frame))?;
+            if let Err(e) = terminal.draw(|frame| ui::render(app, frame)) {
+                // Writing to the terminal fails when it is gone (a closed pty).
+                tracing::info!(error = %std::io::Error::from(e), "cannot draw; exiting");
+                return Ok(Exit::TerminalGone);
+            }
             app.dirty = false;
         }
         let msg = tokio::select! {

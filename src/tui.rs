@@ -5,10 +5,10 @@
 use std::io::{self, Stdout, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crossterm::cursor::Show;
+use crossterm::cursor::{Hide, Show};
 use crossterm::execute;
 use crossterm::terminal::{
-    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+    disable_raw_mode, enable_raw_mode, Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen,
 };
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
@@ -23,22 +23,14 @@ pub fn init() -> io::Result<Tui> {
     install_panic_hook();
     enable_raw_mode()?;
     ACTIVE.store(true, Ordering::SeqCst);
-    let mut stdout = io::stdout();
-    if let Err(e) = execute!(stdout, EnterAlternateScreen) {
-        restore();
-        return Err(e);
-    }
-    match Terminal::new(CrosstermBackend::new(stdout)) {
-        Ok(mut t) => {
-            t.hide_cursor()?;
-            t.clear()?;
-            Ok(t)
-        }
-        Err(e) => {
-            restore();
-            Err(e)
-        }
-    }
+    let setup = || -> io::Result<Tui> {
+        let mut stdout = io::stdout();
+        // Clear with an escape sequence: `Terminal::clear` may ask the terminal for the cursor
+        // position and wait for an answer that a dumb or detached terminal never sends.
+        execute!(stdout, EnterAlternateScreen, Hide, Clear(ClearType::All))?;
+        Terminal::new(CrosstermBackend::new(stdout))
+    };
+    setup().inspect_err(|_| restore())
 }
 
 /// Leaves the alternate screen and raw mode. Safe to call more than once, and when the

@@ -61,11 +61,13 @@ impl Series {
                 if d <= 0.0 || !d.is_finite() {
                     return None;
                 }
-                let n = match num {
-                    Some(s) if s.window == den.window => s.values.get(i).copied().flatten(),
-                    _ => None,
-                }
-                .unwrap_or(0.0);
+                // Match points by time, so two answers for slightly different windows (same
+                // step) still divide point by point.
+                let t = (den.window.start + i as i64 * den.window.step) as f64;
+                let n = num
+                    .filter(|s| s.window.step == den.window.step)
+                    .and_then(|s| s.window.index_of(t).and_then(|j| s.values[j]))
+                    .unwrap_or(0.0);
                 Some(n / d)
             })
             .collect();
@@ -152,6 +154,19 @@ mod tests {
         let r = Series::ratio(None, &den);
         assert_eq!(r.values[0], Some(0.0));
         assert_eq!(r.values[1], None, "0/0 is no data");
+    }
+
+    #[test]
+    fn ratio_matches_points_by_time_across_windows() {
+        let den = Series::from_samples(window(), [(20.0, 10.0), (30.0, 10.0), (40.0, 10.0)]);
+        let shifted = Window {
+            start: 10,
+            end: 50,
+            step: 10,
+        };
+        let num = Series::from_samples(shifted, [(20.0, 1.0), (30.0, 2.0), (40.0, 3.0)]);
+        let r = Series::ratio(Some(&num), &den);
+        assert_eq!(r.values[2..], [Some(0.1), Some(0.2), Some(0.3)]);
     }
 
     #[test]

@@ -94,6 +94,41 @@ pub fn fill(template: &str, name: &str, value: &str) -> String {
     out
 }
 
+/// The matchers (without braces) that select these services: `by="one"` or
+/// `by=~"one|two"`, then the extra matchers.
+pub fn members_selector(by: &str, values: &[&str], extra: Option<&str>) -> String {
+    let matcher = match values {
+        [one] => format!("{by}={}", promql_string(one)),
+        many => {
+            let alternatives = many
+                .iter()
+                .map(|v| regex_literal(v))
+                .collect::<Vec<_>>()
+                .join("|");
+            format!("{by}=~{}", promql_string(&alternatives))
+        }
+    };
+    match extra {
+        Some(extra) if !extra.is_empty() => format!("{matcher},{extra}"),
+        _ => matcher,
+    }
+}
+
+/// The extra matchers of a service: `signals.selector` then the service's own `selector`.
+pub fn extra_selector(config: &Config, service: &ServiceConfig) -> Option<String> {
+    let extra = [
+        config.signals.selector.as_deref(),
+        service.selector.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(str::trim)
+    .filter(|s| !s.is_empty())
+    .collect::<Vec<_>>()
+    .join(",");
+    (!extra.is_empty()).then_some(extra)
+}
+
 /// Quotes a string for PromQL: backslashes and double quotes escaped.
 pub fn promql_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -207,14 +242,7 @@ pub fn plan(config: &Config, context: &str) -> Vec<QueryPlan> {
         }
         for (kind, template, own) in wanted {
             let template = fill(&template, "by", &by);
-            let extra = [sig.selector.as_deref(), svc.selector.as_deref()]
-                .into_iter()
-                .flatten()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-                .join(",");
-            let extra = (!extra.is_empty()).then_some(extra);
+            let extra = extra_selector(config, svc);
             let found = (!own).then(|| {
                 groups.iter_mut().find(|g| {
                     g.source == source
@@ -248,20 +276,8 @@ pub fn plan(config: &Config, context: &str) -> Vec<QueryPlan> {
                 by,
                 members,
             } = g;
-            let matcher = if members.len() == 1 {
-                format!("{by}={}", promql_string(&members[0].label_value))
-            } else {
-                let alternatives = members
-                    .iter()
-                    .map(|m| regex_literal(&m.label_value))
-                    .collect::<Vec<_>>()
-                    .join("|");
-                format!("{by}=~{}", promql_string(&alternatives))
-            };
-            let selector = match extra {
-                Some(extra) => format!("{matcher},{extra}"),
-                None => matcher,
-            };
+            let values: Vec<&str> = members.iter().map(|m| m.label_value.as_str()).collect();
+            let selector = members_selector(&by, &values, extra.as_deref());
             QueryPlan {
                 source,
                 kind,

@@ -83,10 +83,10 @@ impl Columns {
         let errors = rest * 20 / 100;
         let latency = rest * 33 / 100;
         let saturation = rest.saturating_sub(traffic + errors + latency);
-        let mut x = 2;
+        let mut x: u16 = 2;
         let mut next = |w: u16| {
             let col = (x, w);
-            x += w + 1;
+            x = x.saturating_add(w).saturating_add(1);
             col
         };
         Columns {

@@ -135,10 +135,14 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
 pub fn status_line(frame: &mut Frame, area: Rect, app: &App) {
     let mut spans = Vec::new();
     for (name, src) in &app.sources {
+        // Only the sources this context uses: a source left behind by `c` is not polled.
         let used = app.services.iter().any(|s| s.source == *name);
+        if !used {
+            continue;
+        }
         if let Some(since) = src.down_since {
-            let retry = src
-                .next_retry
+            let retry = app
+                .next_attempt(name)
                 .map(|t| format!(" · retry in {}s", (t - app.now).num_seconds().max(0)))
                 .unwrap_or_default();
             spans.push(Span::styled(
@@ -149,7 +153,7 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App) {
                 ),
                 THEME.crit,
             ));
-        } else if used && src.last_ok.is_some() {
+        } else if src.last_ok.is_some() {
             spans.push(Span::styled(format!("● {name} ok "), THEME.ok));
         }
     }
