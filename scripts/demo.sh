@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Brings up a demo stack on loopback and opens the sretop dashboard on it:
 #   sretop-demo (simulated services, exporter)  <-  Prometheus (scrapes every 5 s)  <-  sretop
+# Prometheus starts with some simulated history already in it (SRETOP_DEMO_BACKFILL), so the
+# charts are full from the first second: sretop-demo --backfill writes it as OpenMetrics,
+# promtool turns it into TSDB blocks, and the live exporter continues that same history.
 #
 # Usage:
 #   scripts/demo.sh [SRETOP-ARGS...]   build, start the stack, run sretop in the foreground
@@ -10,6 +13,8 @@
 #   SRETOP_DEMO_EXPORTER_PORT   exporter port on 127.0.0.1 (default 9464)
 #   SRETOP_DEMO_PROM_PORT       Prometheus port on 127.0.0.1 (default 9090)
 #   SRETOP_DEMO_INCIDENT        service that starts in incident (default checkout; empty: none)
+#   SRETOP_DEMO_BACKFILL        history to backfill before starting, e.g. 1h, 6h, 24h
+#                               (default 1h; empty: none)
 #   SRETOP_DEMO_EXPORTER_ARGS   extra arguments for sretop-demo, e.g. "--service-count 50"
 #   SRETOP_DEMO_NO_BUILD=1      skip `cargo build --release --bins`
 #   SRETOP_BIN_DIR              where sretop and sretop-demo are
@@ -23,6 +28,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 exporter_port="${SRETOP_DEMO_EXPORTER_PORT:-9464}"
 prom_port="${SRETOP_DEMO_PROM_PORT:-9090}"
 incident="${SRETOP_DEMO_INCIDENT-checkout}"
+backfill="${SRETOP_DEMO_BACKFILL-1h}"
 ready_timeout="${SRETOP_DEMO_READY_TIMEOUT:-60}"
 if [[ -n "${CARGO_TARGET_DIR:-}" ]]; then
     bin_dir="${SRETOP_BIN_DIR:-$CARGO_TARGET_DIR/release}"
@@ -60,7 +66,11 @@ prom_port=$((10#$prom_port))
 
 # --- tools -------------------------------------------------------------------
 missing=()
-command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+# Debian's prometheus package also ships promtool.
+if ! command -v prometheus >/dev/null 2>&1 ||
+    { [[ -n "$backfill" ]] && ! command -v promtool >/dev/null 2>&1; }; then
+    missing+=(prometheus)
+fi
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 if ((${#missing[@]})); then
     sudo=()
@@ -75,6 +85,8 @@ if ((${#missing[@]})); then
         "${sudo[@]}" apt-get install -y "${missing[@]}"
     fi
     command -v prometheus >/dev/null 2>&1 || die "prometheus is still not on PATH after installing it"
+    [[ -z "$backfill" ]] || command -v promtool >/dev/null 2>&1 ||
+        die "promtool is still not on PATH after installing prometheus"
 fi
 
 # --- build -------------------------------------------------------------------
@@ -167,7 +179,52 @@ EOF
 exporter_args=(--listen "127.0.0.1:$exporter_port")
 [[ -z "$incident" ]] || exporter_args+=(--incident "$incident")
 # shellcheck disable=SC2206 # word splitting of the extra arguments is intended
-exporter_args+=(${SRETOP_DEMO_EXPORTER_ARGS:-})
+extra_args=(${SRETOP_DEMO_EXPORTER_ARGS:-})
+exporter_args+=(${extra_args[@]+"${extra_args[@]}"})
+
+# True if the extra exporter arguments set option $1 themselves.
+extra_has() {
+    local a
+    for a in ${extra_args[@]+"${extra_args[@]}"}; do
+        [[ "$a" == "$1" || "$a" == "$1="* ]] && return 0
+    done
+    return 1
+}
+
+prom_args=()
+if [[ -n "$backfill" ]]; then
+    # History first: the same simulation (seed, epoch, services, incident) for the last
+    # $backfill, imported into the TSDB before Prometheus opens it. The live exporter gets
+    # the same --seed and --epoch, so its counters continue where the history ends.
+    say "backfilling $backfill of history"
+    if ! report="$("$bin_dir/sretop-demo" "${exporter_args[@]}" --backfill "$backfill" \
+        --backfill-out "$tmp/backfill.om" </dev/null 2>"$tmp/backfill.log")"; then
+        show_log "$tmp/backfill.log"
+        die "sretop-demo --backfill $backfill failed"
+    fi
+    bf_seed="" bf_epoch="" bf_start="" bf_end=""
+    for kv in $report; do
+        case "$kv" in
+        seed=*) bf_seed="${kv#seed=}" ;;
+        epoch=*) bf_epoch="${kv#epoch=}" ;;
+        start=*) bf_start="${kv#start=}" ;;
+        end=*) bf_end="${kv#end=}" ;;
+        esac
+    done
+    [[ -n "$bf_seed" && -n "$bf_epoch" && -n "$bf_start" && -n "$bf_end" ]] ||
+        die "unexpected output from sretop-demo --backfill: $report"
+    if ! promtool tsdb create-blocks-from openmetrics "$tmp/backfill.om" "$tmp/data" \
+        </dev/null >"$tmp/promtool.log" 2>&1; then
+        show_log "$tmp/promtool.log"
+        die "promtool could not import the backfilled history"
+    fi
+    rm -f -- "$tmp/backfill.om"
+    extra_has --seed || exporter_args+=(--seed "$bf_seed")
+    extra_has --epoch || exporter_args+=(--epoch "$bf_epoch")
+    # Time retention must reach back over all of the history (at most 30 days).
+    prom_args+=(--storage.tsdb.retention.time=30d)
+    say "backfilled $backfill of history: $(date -d "@$bf_start" '+%F %T') to $(date -d "@$bf_end" '+%T') (seed $bf_seed, epoch $bf_epoch)"
+fi
 
 "$bin_dir/sretop-demo" "${exporter_args[@]}" </dev/null >"$tmp/exporter.log" 2>&1 &
 exporter_pid=$!
@@ -190,6 +247,7 @@ prometheus \
     --config.file="$tmp/prometheus.yml" \
     --storage.tsdb.path="$tmp/data" \
     --web.listen-address="127.0.0.1:$prom_port" \
+    ${prom_args[@]+"${prom_args[@]}"} \
     </dev/null >"$tmp/prometheus.log" 2>&1 &
 prom_pid=$!
 pids+=("$prom_pid")

@@ -42,6 +42,30 @@ pub enum Command {
     Snapshot(SnapshotArgs),
     /// Check the config file and print what would be queried.
     Check,
+    /// Print the error-budget report and gate deploys: exit 0 when the policy allows
+    /// deploys, 1 when it does not (red or exhausted), 2 when it cannot tell (no data,
+    /// Prometheus unreachable, bad config).
+    Budget(BudgetArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BudgetArgs {
+    /// Only this service's SLOs.
+    #[arg(long)]
+    pub service: Option<String>,
+    /// Only SLOs with this name.
+    #[arg(long)]
+    pub slo: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, clap::Args)]

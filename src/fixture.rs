@@ -3,10 +3,13 @@
 
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 
-use crate::app::{App, Cmd, Fetched, Msg};
+use crate::app::{App, Cmd, Fetched, Msg, Plan};
 use crate::config::Config;
+use crate::domain::signals::QueryPlan;
 use crate::domain::signals::SignalKind;
-use crate::prom::{PromError, QueryData, QueryResponse, RangeSeries, Sample};
+use crate::domain::slo_plan::{Count, Shape, SloQueryPlan, WindowSpec};
+use crate::domain::window::Window;
+use crate::prom::{InstantSample, PromError, QueryData, QueryResponse, RangeSeries, Sample};
 
 /// A fixed instant: 2026-11-22 03:00:00 UTC.
 pub fn fixed_now() -> DateTime<Utc> {
@@ -39,8 +42,23 @@ thresholds:
 services:
 "#,
     );
-    for s in services {
-        yaml.push_str(&format!("  - name: {s}\n"));
+    for (i, s) in services.iter().enumerate() {
+        yaml.push_str(&format!("  - name: {s}\n    slos:\n"));
+        let slos = match i % 3 {
+            0 => vec!["      - {name: availability, objective: 99.9, sli: {availability: {}}}"],
+            1 => vec![
+                "      - {name: availability, objective: 99.5, sli: {availability: {}}}",
+                "      - {name: latency, objective: 99, sli: {latency: {threshold: 0.3}}}",
+            ],
+            _ => vec![
+                "      - {name: latency, objective: 99, sli: {latency: {threshold: 0.5}}}",
+                "      - {name: availability, objective: 99.9, sli: {availability: {metric: nothing_total}}}",
+            ],
+        };
+        for line in slos {
+            yaml.push_str(line);
+            yaml.push('\n');
+        }
     }
     match serde_yaml::from_str(&yaml) {
         Ok(c) => c,
@@ -79,6 +97,81 @@ fn value(kind: &SignalKind, i: usize, t: i64, incident: bool) -> f64 {
     }
 }
 
+/// The error ratio of a fixture SLO: `(over the SLO window, over the burn-rate windows)`.
+/// Chosen so the demo SLOs cover every policy band; `None` means the SLO has no data.
+fn slo_error(service: usize, slo: &str) -> Option<(f64, f64)> {
+    match (service % 3, slo) {
+        (0, "availability") => Some((0.0002, 0.0002)), // 20% consumed: green
+        (1, "availability") => Some((0.006, 0.12)),    // 120% consumed, paging: exhausted
+        (1, "latency") => Some((0.006, 0.035)),        // 60% consumed, ticket: yellow
+        (2, "latency") => Some((0.0095, 0.0095)),      // 95% consumed: red
+        _ => None,                                     // no traffic: no data
+    }
+}
+
+fn signal_series(plan: &QueryPlan, w: Window) -> Vec<RangeSeries> {
+    plan.members
+        .iter()
+        .map(|m| {
+            let incident_from = w.end - (w.end - w.start) / 4;
+            let values = (0..w.len())
+                .map(|k| {
+                    let t = w.start + k as i64 * w.step;
+                    let incident = m.service == 1 && t >= incident_from;
+                    Sample {
+                        t: t as f64,
+                        v: value(&plan.kind, m.service, t, incident),
+                    }
+                })
+                .collect();
+            RangeSeries {
+                metric: [(plan.by.clone(), m.label_value.clone())].into(),
+                values,
+            }
+        })
+        .collect()
+}
+
+fn slo_series(app: &App, plan: &SloQueryPlan, w: Window) -> Vec<RangeSeries> {
+    const RATE: f64 = 100.0;
+    plan.members
+        .iter()
+        .filter_map(|m| {
+            let state = app.slos.get(m.slo)?;
+            let (e_window, e_burn) = slo_error(state.spec.service, &state.spec.name)?;
+            let window_secs = match state.spec.window {
+                WindowSpec::Rolling(s) => s as f64,
+                WindowSpec::Calendar(_) => 30.0 * 86_400.0,
+            };
+            let (lookback, e) = match plan.shape {
+                Shape::Instant { lookback: Some(l) } => (l as f64, e_burn),
+                Shape::Instant { lookback: None } | Shape::History => (window_secs, e_window),
+                Shape::Consumption => (w.step as f64, e_window),
+            };
+            let total = RATE * lookback;
+            let v = match plan.count {
+                Count::Bad => total * e,
+                Count::Good => total * (1.0 - e),
+                Count::Total => total,
+                Count::GoodSlices => (lookback / 60.0) * (1.0 - e * 10.0),
+                Count::TotalSlices => lookback / 60.0,
+            };
+            let mut metric: std::collections::BTreeMap<String, String> =
+                [(plan.by.clone(), m.label_value.clone())].into();
+            if let Some(le) = m.le {
+                metric.insert("le".into(), le.to_string());
+            }
+            let values = (0..w.len())
+                .map(|k| Sample {
+                    t: (w.start + k as i64 * w.step) as f64,
+                    v,
+                })
+                .collect();
+            Some(RangeSeries { metric, values })
+        })
+        .collect()
+}
+
 /// Answers every pending fetch of `cmds` with synthetic data (or `error` for all of them).
 pub fn answer(app: &mut App, cmds: Vec<Cmd>, now: DateTime<Utc>, error: Option<&PromError>) {
     for cmd in cmds {
@@ -86,31 +179,27 @@ pub fn answer(app: &mut App, cmds: Vec<Cmd>, now: DateTime<Utc>, error: Option<&
         let result = match error {
             Some(e) => Err(e.clone()),
             None => {
-                let plan = &app.queries[f.query].plan;
-                let w = f.window;
-                let series = plan
-                    .members
-                    .iter()
-                    .map(|m| {
-                        let incident_from = w.end - (w.end - w.start) / 4;
-                        let values = (0..w.len())
-                            .map(|k| {
-                                let t = w.start + k as i64 * w.step;
-                                let incident = m.service == 1 && t >= incident_from;
-                                Sample {
-                                    t: t as f64,
-                                    v: value(&plan.kind, m.service, t, incident),
-                                }
+                let series = match &app.queries[f.query].plan {
+                    Plan::Signal(plan) => signal_series(plan, f.window),
+                    Plan::Slo(plan) => slo_series(app, plan, f.window),
+                };
+                let data = if f.instant {
+                    QueryData::Vector(
+                        series
+                            .into_iter()
+                            .filter_map(|s| {
+                                Some(InstantSample {
+                                    value: *s.values.last()?,
+                                    metric: s.metric,
+                                })
                             })
-                            .collect();
-                        RangeSeries {
-                            metric: [(plan.by.clone(), m.label_value.clone())].into(),
-                            values,
-                        }
-                    })
-                    .collect();
+                            .collect(),
+                    )
+                } else {
+                    QueryData::Matrix(series)
+                };
                 Ok(QueryResponse {
-                    data: QueryData::Matrix(series),
+                    data,
                     warnings: Vec::new(),
                 })
             }

@@ -18,6 +18,7 @@
 //! - [`tui`]: terminal setup and restore, panic hook.
 
 pub mod app;
+pub mod budget;
 pub mod cli;
 pub mod config;
 pub mod domain;

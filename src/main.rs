@@ -9,7 +9,7 @@ use chrono::{Offset, Utc};
 use clap::Parser;
 
 use sretop::app::{App, View};
-use sretop::cli::{apply_overrides, Cli, Command, Format, SnapshotArgs};
+use sretop::cli::{apply_overrides, BudgetArgs, Cli, Command, Format, ReportFormat, SnapshotArgs};
 use sretop::config::{self, Config, Duration, TimeZoneChoice};
 use sretop::prom::PromClient;
 use sretop::runtime::{self, Clients, Exit};
@@ -52,6 +52,7 @@ fn real_main(cli: Cli) -> Result<ExitCode, String> {
             rt.block_on(snapshot_cmd(config, tz, clients, warnings, &args))
         }
         Some(Command::Check) => check(&config, path.as_deref()),
+        Some(Command::Budget(args)) => rt.block_on(budget_cmd(config, tz, clients, &args)),
     };
     // Do not wait for requests still out (a DNS lookup that never answers can hold a blocking
     // thread for half a minute): the user asked to leave.
@@ -194,10 +195,38 @@ async fn snapshot_cmd(
     Ok(ExitCode::SUCCESS)
 }
 
+async fn budget_cmd(
+    config: Config,
+    tz: chrono::FixedOffset,
+    clients: Clients,
+    args: &BudgetArgs,
+) -> Result<ExitCode, String> {
+    let now = Utc::now();
+    let mut app = App::new(config, now, tz);
+    // Only the SLO queries: a deploy gate need not load the golden-signal charts.
+    for q in &mut app.queries {
+        if matches!(q.plan, sretop::app::Plan::Signal(_)) {
+            q.next_due = None;
+        }
+    }
+    runtime::poll_once(&mut app, &clients, now).await;
+    let report = sretop::budget::Report::new(&app, args.service.as_deref(), args.slo.as_deref());
+    let actions = &app.config.policy.actions;
+    let out = match args.format {
+        ReportFormat::Text => report.to_text(actions),
+        ReportFormat::Json => report.to_json(actions),
+        ReportFormat::Markdown => report.to_markdown(actions),
+    };
+    std::io::stdout()
+        .write_all(out.as_bytes())
+        .map_err(|e| format!("cannot write the report: {e}"))?;
+    Ok(ExitCode::from(report.verdict().exit_code()))
+}
+
 fn check(config: &Config, path: Option<&std::path::Path>) -> Result<ExitCode, String> {
-    let app = App::new(config.clone(), Utc::now(), Utc.fix());
-    let window = app.window();
-    let rate = app.rate_window(&window);
+    let now = Utc::now();
+    let mut app = App::new(config.clone(), now, Utc.fix());
+    let cmds = app.update(sretop::app::Msg::Tick, now);
     let mut out = String::new();
     out.push_str(&format!(
         "config: {}\n",
@@ -209,18 +238,27 @@ fn check(config: &Config, path: Option<&std::path::Path>) -> Result<ExitCode, St
     for s in &config.sources {
         out.push_str(&format!("source {}: {}\n", s.name, s.url));
     }
+    let slow = app
+        .queries
+        .iter()
+        .filter(|q| matches!(&q.plan, sretop::app::Plan::Slo(p) if p.slow))
+        .count();
     out.push_str(&format!(
-        "{} services, {} queries per refresh (every {}):\n",
+        "{} services, {} SLOs: {} queries ({} of them every {}, the rest every {}):\n",
         app.services.len(),
+        app.slos.len(),
         app.queries.len(),
+        slow,
+        config.slo_defaults.long_refresh,
         config.refresh
     ));
-    for q in &app.queries {
+    for sretop::app::Cmd::Fetch(f) in cmds {
         out.push_str(&format!(
-            "  [{}] {}: {}\n",
-            q.plan.source,
-            q.plan.kind.label(),
-            q.plan.promql(&rate)
+            "  [{}] {} ({}): {}\n",
+            f.source,
+            app.queries[f.query].plan.label(),
+            if f.instant { "instant" } else { "range" },
+            f.promql
         ));
     }
     print!("{out}");

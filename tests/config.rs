@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use sretop::config::{self, AuthConfig, ConfigError, Duration, SecretSource};
+use sretop::config::{
+    self, AuthConfig, AvailabilitySli, Budgeting, CalendarPeriod, ConfigError, Duration, EventsSli,
+    LatencySli, SecretSource, SliConfig, SloAlerting, SloConfig, SloWindow, TimeSlice,
+};
 use sretop::prom::Auth;
 
 /// Environment variables are process-wide and tests run on several threads: every test that
@@ -67,6 +70,46 @@ fn example_config_parses_and_validates() {
             Some("demo")
         );
     }
+    let slos: Vec<(&str, &str, f64)> = config
+        .services
+        .iter()
+        .flat_map(|s| {
+            s.slos
+                .iter()
+                .map(move |slo| (s.name.as_str(), slo.name.as_str(), slo.objective))
+        })
+        .collect();
+    assert_eq!(
+        slos,
+        [
+            ("api", "availability", 99.9),
+            ("checkout", "availability", 99.5),
+            ("checkout", "latency-300ms", 99.0),
+            ("search", "latency-500ms", 99.0),
+        ]
+    );
+    assert_eq!(
+        config.services[0].slos[0].sli.availability,
+        Some(AvailabilitySli::default())
+    );
+    assert_eq!(
+        config.services[1].slos[1].sli.latency,
+        Some(LatencySli {
+            histogram: Some("http_request_duration_seconds".into()),
+            threshold: 0.3
+        })
+    );
+    assert_eq!(
+        config.services[2].slos[0].sli.latency,
+        Some(LatencySli {
+            histogram: None,
+            threshold: 0.5
+        })
+    );
+    assert_eq!(config.alert_windows.keys().collect::<Vec<_>>(), ["fast-7d"]);
+    assert_eq!(config.policy, config::PolicyConfig::default());
+    assert_eq!(config.slo_defaults, config::SloDefaults::default());
+    assert!(config.imports.is_empty());
     assert_eq!(
         config::warnings(&config, &example_path()),
         Vec::<String>::new()
@@ -125,6 +168,46 @@ fn example_config_documents_every_field() {
         "source",
         "label_value",
         "queries",
+        "slos",
+        "objective",
+        "window",
+        "rolling",
+        "calendar",
+        "budgeting",
+        "time_slice",
+        "target",
+        "sli",
+        "availability",
+        "metric",
+        "histogram",
+        "threshold",
+        "events",
+        "error_query",
+        "total_query",
+        "alert_windows",
+        "alerting",
+        "description",
+        "period",
+        "page",
+        "ticket",
+        "long",
+        "short",
+        "budget_percent",
+        "policy",
+        "green_above",
+        "red_below",
+        "actions",
+        "green",
+        "yellow",
+        "red",
+        "exhausted",
+        "no_data",
+        "slo_defaults",
+        "min_events",
+        "long_refresh",
+        "imports",
+        "format",
+        "path",
     ];
     for field in fields {
         assert!(
@@ -252,7 +335,8 @@ fn unknown_key_without_a_close_match_lists_or_places_it() {
     assert_eq!(
         error(&format!("{SOURCE}colour: red\n")),
         "config.yaml:4:1: colour: unknown field `colour`, expected one of `refresh`, `range`, \
-         `ranges`, `time_zone`, `context`, `sources`, `signals`, `thresholds`, `services`"
+         `ranges`, `time_zone`, `context`, `sources`, `signals`, `thresholds`, `services`, \
+         `alert_windows`, `policy`, `slo_defaults`, `imports`"
     );
     assert_eq!(
         error(&format!("{SOURCE}quantiles: [0.5]\n")),
@@ -870,4 +954,1247 @@ fn locate_reads_the_environment() {
     assert_eq!(with_cli, Ok(Some(default)));
     assert!(with_missing_env.is_err(), "{with_missing_env:?}");
     assert_eq!(with_nothing, Ok(None));
+}
+
+// ── SLOs ─────────────────────────────────────────────────────────────────────────────────────
+
+/// A config with one service, `checkout`, whose `slos:` list is `slos` (lines from line 7 on).
+fn with_slos(slos: &str) -> String {
+    format!("{SOURCE}services:\n  - name: checkout\n    slos:\n{slos}")
+}
+
+/// The warnings of a valid config.
+fn warnings_of(text: &str) -> Vec<String> {
+    let config = parse(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    config::warnings(&config, Path::new("config.yaml"))
+}
+
+#[test]
+fn example_commented_slo_blocks_are_valid_when_uncommented() {
+    let text = std::fs::read_to_string(example_path()).expect("read the example");
+    for start in [
+        "      # - name: good-minutes",
+        "      # - name: availability",
+    ] {
+        let at = text.find(start).unwrap_or_else(|| panic!("{start}"));
+        let block: String = text[at..]
+            .lines()
+            .take_while(|line| line.starts_with("      # "))
+            .map(|line| format!("      {}\n", &line[8..]))
+            .collect();
+        let config = parse(&with_slos(&block)).unwrap_or_else(|e| panic!("{e}\n{block}"));
+        let slo = &config.services[0].slos[0];
+        match slo.name.as_str() {
+            "good-minutes" => {
+                assert_eq!(slo.budgeting, Some(Budgeting::Timeslices));
+                assert_eq!(
+                    slo.time_slice,
+                    Some(TimeSlice {
+                        window: Duration::from_secs(60),
+                        target: 0.99
+                    })
+                );
+                assert_eq!(
+                    slo.window,
+                    Some(SloWindow {
+                        rolling: None,
+                        calendar: Some(CalendarPeriod::Month)
+                    })
+                );
+            }
+            _ => {
+                let events = slo.sli.events.as_ref().expect("events");
+                assert!(events.error_query.contains("[{{window}}]"));
+                assert_eq!(
+                    slo.alerting,
+                    Some(SloAlerting {
+                        name: Some("SearchHighErrorRate".into())
+                    })
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn slo_defaults_when_not_written() {
+    let config = parse(&with_slos(
+        "      - {name: availability, objective: 99.9, sli: {availability: {}}}\n",
+    ))
+    .expect("valid");
+    let slo = &config.services[0].slos[0];
+    assert_eq!(slo.window, None);
+    assert_eq!(
+        config.slo_window(slo).rolling,
+        Some(Duration::from_secs(30 * 86_400))
+    );
+    assert_eq!(config.slo_budgeting(slo), Budgeting::Occurrences);
+    let (name, set) = config.slo_alert_windows(slo);
+    assert_eq!(name, "google-30d");
+    let factors: Vec<f64> = set
+        .page
+        .iter()
+        .chain(&set.ticket)
+        .map(|w| (w.burn_rate_factor(Duration::from_secs(30 * 86_400)) * 1000.0).round() / 1000.0)
+        .collect();
+    assert_eq!(factors, [14.4, 6.0, 3.0, 1.0]);
+    assert_eq!(config.slo_defaults.min_events, 100.0);
+    assert_eq!(config.slo_defaults.long_refresh, Duration::from_secs(300));
+    assert_eq!(config.policy.green_above, 0.5);
+    assert_eq!(config.policy.red_below, 0.1);
+
+    let config = parse(&format!(
+        "{SOURCE}slo_defaults:\n  window: {{rolling: 28d}}\nservices:\n  - name: api\n    slos:\n      \
+         - {{name: a, objective: 99, sli: {{availability: {{}}}}}}\n"
+    ))
+    .expect("valid");
+    let (name, _) = config.slo_alert_windows(&config.services[0].slos[0]);
+    assert_eq!(name, "google-28d");
+}
+
+#[test]
+fn slo_objective_out_of_range() {
+    let slo = |objective: &str| {
+        with_slos(&format!(
+            "      - {{name: availability, objective: {objective}, sli: {{availability: {{}}}}}}\n"
+        ))
+    };
+    assert_eq!(
+        error(&slo("100")),
+        "config.yaml:7:41: services[0].slos[0].objective: objective 100 is out of range (a \
+         percentage strictly between 0 and 100, e.g. 99.9)"
+    );
+    assert_eq!(
+        error(&slo("0")),
+        "config.yaml:7:41: services[0].slos[0].objective: objective 0 is out of range (a \
+         percentage strictly between 0 and 100, e.g. 99.9)"
+    );
+    assert_eq!(
+        error(&slo(".nan")),
+        "config.yaml:7:41: services[0].slos[0].objective: objective NaN is out of range (a \
+         percentage strictly between 0 and 100, e.g. 99.9)"
+    );
+    assert!(parse(&slo("99.999")).is_ok());
+}
+
+#[test]
+fn slo_window_takes_exactly_one_form() {
+    let slo = |window: &str| {
+        with_slos(&format!(
+            "      - name: availability\n        objective: 99.9\n        window: {window}\n        \
+             sli: {{availability: {{}}}}\n"
+        ))
+    };
+    assert_eq!(
+        error(&slo("{rolling: 30d, calendar: month}")),
+        "config.yaml:9:17: services[0].slos[0].window: give either `rolling` or `calendar`, not \
+         both (e.g. {rolling: 30d} or {calendar: month})"
+    );
+    assert_eq!(
+        error(&slo("{}")),
+        "config.yaml:9:17: services[0].slos[0].window: give `rolling` (a duration, e.g. \
+         {rolling: 30d}) or `calendar` (week or month, e.g. {calendar: month})"
+    );
+    assert_eq!(
+        error(&slo("{rolling: 0s}")),
+        "config.yaml:9:27: services[0].slos[0].window.rolling: must be longer than 0s"
+    );
+    assert_eq!(
+        error(&slo("{calendar: year}")),
+        "config.yaml:9:28: services[0].slos[0].window.calendar: unknown variant `year`, expected \
+         `week` or `month`"
+    );
+    assert!(parse(&slo("{calendar: week}")).is_ok());
+    assert_eq!(
+        error(&format!(
+            "{SOURCE}slo_defaults:\n  window:\n    rolling: 30d\n    calendar: month\n"
+        )),
+        "config.yaml:5:3: slo_defaults.window: give either `rolling` or `calendar`, not both \
+         (e.g. {rolling: 30d} or {calendar: month})"
+    );
+    assert_eq!(
+        error(&format!("{SOURCE}slo_defaults:\n  window: {{}}\n")),
+        "config.yaml:5:11: slo_defaults.window: give `rolling` (a duration, e.g. {rolling: \
+         30d}) or `calendar` (week or month, e.g. {calendar: month})"
+    );
+    assert_eq!(
+        error(&format!(
+            "{SOURCE}slo_defaults:\n  window: {{rolling: 0s}}\n"
+        )),
+        "config.yaml:5:21: slo_defaults.window.rolling: must be longer than 0s"
+    );
+}
+
+#[test]
+fn slo_sli_takes_exactly_one_form() {
+    let slo = |sli: &str| {
+        with_slos(&format!(
+            "      - name: availability\n        objective: 99.9\n        sli: {sli}\n"
+        ))
+    };
+    assert_eq!(
+        error(&slo("{}")),
+        "config.yaml:9:14: services[0].slos[0].sli: give one of `availability`, `latency` or \
+         `events` (e.g. sli: {availability: {}})"
+    );
+    assert_eq!(
+        error(&slo("{availability: {}, latency: {threshold: 0.3}}")),
+        "config.yaml:9:14: services[0].slos[0].sli: gives `availability` and `latency` (give \
+         exactly one)"
+    );
+    assert_eq!(
+        error(&slo("{raw: {error_ratio_query: x}}")),
+        "config.yaml:9:15: services[0].slos[0].sli.raw: unknown field `raw`, expected one of \
+         `availability`, `latency`, `events`"
+    );
+    assert_eq!(
+        error(&slo("{availability: {metric: ''}}")),
+        "config.yaml:9:38: services[0].slos[0].sli.availability.metric: must not be empty"
+    );
+}
+
+#[test]
+fn slo_latency_threshold() {
+    let slo = |threshold: &str| {
+        with_slos(&format!(
+            "      - name: latency\n        objective: 99\n        sli:\n          latency:\n            \
+             threshold: {threshold}\n"
+        ))
+    };
+    for (threshold, shown) in [
+        ("0", "0"),
+        ("-0.3", "-0.3"),
+        (".inf", "inf"),
+        (".nan", "NaN"),
+    ] {
+        assert_eq!(
+            error(&slo(threshold)),
+            format!(
+                "config.yaml:11:24: services[0].slos[0].sli.latency.threshold: threshold {shown} \
+                 is not a latency (write a number of seconds greater than 0 that is one of the \
+                 histogram's bucket boundaries, e.g. 0.3)"
+            )
+        );
+    }
+    assert_eq!(
+        error(&with_slos(
+            "      - name: latency\n        objective: 99\n        sli: {latency: {histogram: h}}\n"
+        )),
+        "config.yaml:9:24: services[0].slos[0].sli.latency: missing field `threshold`"
+    );
+    assert!(parse(&slo("0.3")).is_ok());
+}
+
+#[test]
+fn slo_events_queries_need_the_window_placeholder() {
+    let slo = |error_query: &str, total_query: &str| {
+        with_slos(&format!(
+            "      - name: availability\n        objective: 99.9\n        sli:\n          events:\n            \
+             error_query: '{error_query}'\n            total_query: '{total_query}'\n"
+        ))
+    };
+    let hint = "has no {{window}} placeholder (each query counts events over the window: write \
+                its range as [{{window}}], e.g. \
+                sum(increase(http_requests_total{code=~\"5..\"}[{{window}}])))";
+    assert_eq!(
+        error(&slo(
+            "sum(increase(errors_total[5m]))",
+            "sum(increase(requests_total[{{window}}]))"
+        )),
+        format!("config.yaml:11:26: services[0].slos[0].sli.events.error_query: {hint}")
+    );
+    assert_eq!(
+        error(&slo(
+            "sum(increase(errors_total[{{window}}]))",
+            "sum(increase(requests_total[30d]))"
+        )),
+        format!("config.yaml:12:26: services[0].slos[0].sli.events.total_query: {hint}")
+    );
+    // Sloth's {{.window}} and the spaced {{ window }} are accepted too.
+    let config = parse(&slo(
+        "sum(rate(errors_total[{{.window}}]))",
+        "sum(rate(requests_total[{{ window }}]))",
+    ))
+    .expect("valid");
+    assert_eq!(
+        config.services[0].slos[0].sli.events,
+        Some(EventsSli {
+            error_query: "sum(rate(errors_total[{{.window}}]))".into(),
+            total_query: "sum(rate(requests_total[{{ window }}]))".into(),
+        })
+    );
+}
+
+#[test]
+fn slo_time_slices() {
+    let slo = |extra: &str| {
+        with_slos(&format!(
+            "      - name: good-minutes\n        objective: 99\n        sli: {{availability: {{}}}}\n{extra}"
+        ))
+    };
+    assert_eq!(
+        error(&slo("        budgeting: timeslices\n")),
+        "config.yaml:10:20: services[0].slos[0].budgeting: budgeting: timeslices needs \
+         `time_slice` (e.g. time_slice: {window: 1m, target: 0.99})"
+    );
+    assert_eq!(
+        error(&format!(
+            "{SOURCE}slo_defaults:\n  budgeting: timeslices\nservices:\n  - name: checkout\n    slos:\n      \
+             - {{name: good-minutes, objective: 99, sli: {{availability: {{}}}}}}\n"
+        )),
+        "config.yaml:9:9: services[0].slos[0]: budgeting: timeslices (from \
+         slo_defaults.budgeting) needs `time_slice` (e.g. time_slice: {window: 1m, target: 0.99})"
+    );
+    assert_eq!(
+        error(&slo("        time_slice: {window: 1m, target: 0.99}\n")),
+        "config.yaml:10:21: services[0].slos[0].time_slice: time_slice is only used with \
+         budgeting: timeslices (add budgeting: timeslices, or remove time_slice)"
+    );
+    for (target, shown) in [("0", "0"), ("1.5", "1.5"), (".nan", "NaN")] {
+        assert_eq!(
+            error(&slo(&format!(
+                "        budgeting: timeslices\n        time_slice: {{window: 1m, target: {target}}}\n"
+            ))),
+            format!(
+                "config.yaml:11:42: services[0].slos[0].time_slice.target: target {shown} is out \
+                 of range (the success ratio a slice needs to count as good: greater than 0 and at \
+                 most 1, e.g. 0.99)"
+            )
+        );
+    }
+    assert_eq!(
+        error(&slo(
+            "        budgeting: timeslices\n        time_slice: {window: 0s, target: 0.99}\n"
+        )),
+        "config.yaml:11:30: services[0].slos[0].time_slice.window: must be longer than 0s"
+    );
+    let config = parse(&slo(
+        "        budgeting: timeslices\n        time_slice: {window: 1m, target: 1}\n",
+    ))
+    .expect("a target of 1 (every event good) is valid");
+    assert_eq!(
+        config.slo_budgeting(&config.services[0].slos[0]),
+        Budgeting::Timeslices
+    );
+}
+
+#[test]
+fn slo_alert_window_references() {
+    let slo = |name: &str| {
+        with_slos(&format!(
+            "      - name: availability\n        objective: 99.9\n        sli: {{availability: {{}}}}\n        \
+             alert_windows: {name}\n"
+        ))
+    };
+    assert_eq!(
+        error(&slo("gogle-30d")),
+        "config.yaml:10:24: services[0].slos[0].alert_windows: unknown alert window set \
+         `gogle-30d`, did you mean `google-30d`?"
+    );
+    assert_eq!(
+        error(&slo("fast")),
+        "config.yaml:10:24: services[0].slos[0].alert_windows: unknown alert window set `fast` \
+         (the sets are `google-30d`, `google-28d`)"
+    );
+    assert!(parse(&slo("google-28d")).is_ok());
+    let own = "alert_windows:\n  fast-7d:\n    period: 7d\n    page: [{long: 1h, short: 5m, budget_percent: 8}]\n";
+    assert_eq!(
+        error(&format!(
+            "{own}slo_defaults:\n  alert_windows: fast\n{SOURCE}"
+        )),
+        "config.yaml:6:18: slo_defaults.alert_windows: unknown alert window set `fast` (the \
+         sets are `google-30d`, `google-28d`, `fast-7d`)"
+    );
+    assert_eq!(
+        error(&format!("{own}{}", slo("fast-d7"))),
+        "config.yaml:14:24: services[0].slos[0].alert_windows: unknown alert window set \
+         `fast-d7`, did you mean `fast-7d`?"
+    );
+    let config = parse(&format!("{own}{}", slo("fast-7d"))).expect("valid");
+    let (name, set) = config.slo_alert_windows(&config.services[0].slos[0]);
+    assert_eq!(
+        (name.as_str(), set.page.len(), set.ticket.len()),
+        ("fast-7d", 1, 0)
+    );
+}
+
+#[test]
+fn alert_window_sets() {
+    let set = |body: &str| format!("{SOURCE}alert_windows:\n  fast-7d:\n    period: 7d\n{body}");
+    assert_eq!(
+        error(&set(
+            "    page:\n      - {long: 5m, short: 1h, budget_percent: 8}\n"
+        )),
+        "config.yaml:8:9: alert_windows.fast-7d.page[0]: long window 5m must be longer than \
+         short window 1h (the short one, typically 1/12 of the long one, confirms the burn goes \
+         on; e.g. long: 1h, short: 5m)"
+    );
+    assert_eq!(
+        error(&set(
+            "    ticket:\n      - {long: 1d, short: 1d, budget_percent: 20}\n"
+        )),
+        "config.yaml:8:9: alert_windows.fast-7d.ticket[0]: long window 1d must be longer than \
+         short window 1d (the short one, typically 1/12 of the long one, confirms the burn goes \
+         on; e.g. long: 1h, short: 5m)"
+    );
+    assert_eq!(
+        error(&set(
+            "    page:\n      - {long: 1h, short: 0s, budget_percent: 8}\n"
+        )),
+        "config.yaml:8:27: alert_windows.fast-7d.page[0].short: must be longer than 0s"
+    );
+    for (percent, shown) in [("0", "0"), ("150", "150"), (".nan", "NaN")] {
+        assert_eq!(
+            error(&set(&format!(
+                "    page:\n      - {{long: 1h, short: 5m, budget_percent: 8}}\n      - {{long: 6h, short: 30m, budget_percent: {percent}}}\n"
+            ))),
+            format!(
+                "config.yaml:9:48: alert_windows.fast-7d.page[1].budget_percent: budget_percent \
+                 {shown} is out of range (the share of the whole budget spent when the long window \
+                 fires: greater than 0 and at most 100, e.g. 2)"
+            )
+        );
+    }
+    assert_eq!(
+        error(&set("    page: []\n")),
+        "config.yaml:5:3: alert_windows.fast-7d: alert window set `fast-7d` has no page or \
+         ticket windows (add at least one, e.g. page: [{long: 1h, short: 5m, budget_percent: 2}])"
+    );
+    assert_eq!(
+        error(&format!(
+            "{SOURCE}alert_windows:\n  fast-7d:\n    period: 0s\n    page: [{{long: 1h, short: 5m, budget_percent: 8}}]\n"
+        )),
+        "config.yaml:6:13: alert_windows.fast-7d.period: must be longer than 0s"
+    );
+    assert_eq!(
+        error(&format!(
+            "{SOURCE}alert_windows:\n  fast-7d:\n    page: [{{long: 1h, short: 5m, budget_percent: 8}}]\n"
+        )),
+        "config.yaml:6:5: alert_windows.fast-7d: missing field `period`"
+    );
+}
+
+#[test]
+fn policy_bands() {
+    let policy = |body: &str| format!("{SOURCE}policy:\n{body}");
+    assert_eq!(
+        error(&policy("  green_above: 0.1\n  red_below: 0.5\n")),
+        "config.yaml:4:1: policy: red_below 0.5 is not less than green_above 0.1 (make \
+         red_below < green_above: the band between them is yellow)"
+    );
+    assert_eq!(
+        error(&policy("  green_above: 0.3\n  red_below: 0.3\n")),
+        "config.yaml:4:1: policy: red_below 0.3 is not less than green_above 0.3 (make \
+         red_below < green_above: the band between them is yellow)"
+    );
+    assert_eq!(
+        error(&policy("  green_above: 50\n")),
+        "config.yaml:5:16: policy.green_above: green_above 50 is out of range (a fraction of the \
+         budget remaining, from 0 to 1, e.g. 0.5)"
+    );
+    assert_eq!(
+        error(&policy("  red_below: -0.1\n")),
+        "config.yaml:5:14: policy.red_below: red_below -0.1 is out of range (a fraction of the \
+         budget remaining, from 0 to 1, e.g. 0.1)"
+    );
+    assert_eq!(
+        error(&policy("  red_below: .nan\n")),
+        "config.yaml:5:14: policy.red_below: red_below NaN is out of range (a fraction of the \
+         budget remaining, from 0 to 1, e.g. 0.1)"
+    );
+    assert_eq!(
+        error(&policy("  actions: {green: ok, amber: careful}\n")),
+        "config.yaml:5:24: policy.actions.amber: unknown field `amber`, expected one of \
+         `green`, `yellow`, `red`, `exhausted`, `no_data`"
+    );
+    let config = parse(&policy(
+        "  green_above: 1\n  red_below: 0\n  actions: {green: Ship it}\n",
+    ))
+    .expect("the extremes are valid");
+    assert_eq!(config.policy.actions.green, "Ship it");
+    assert_eq!(
+        config.policy.actions.red,
+        "Feature freeze: emergency fixes and reliability work only"
+    );
+}
+
+#[test]
+fn slo_names_are_unique_within_a_service() {
+    assert_eq!(
+        error(&with_slos(
+            "      - {name: availability, objective: 99.9, sli: {availability: {}}}\n      \
+             - {name: latency, objective: 99, sli: {latency: {threshold: 0.3}}}\n      \
+             - {name: availability, objective: 99, sli: {availability: {}}}\n"
+        )),
+        "config.yaml:9:16: services[0].slos[2].name: duplicate SLO name `availability` (slos[0] \
+         of service `checkout` has it too; SLO names must be unique within a service)"
+    );
+    assert_eq!(
+        error(&with_slos(
+            "      - {name: '', objective: 99.9, sli: {availability: {}}}\n"
+        )),
+        "config.yaml:7:16: services[0].slos[0].name: must not be empty"
+    );
+    // The same name in two services is fine.
+    let text = format!(
+        "{SOURCE}services:\n  - name: api\n    slos: [{{name: availability, objective: 99.9, sli: \
+         {{availability: {{}}}}}}]\n  - name: checkout\n    slos: [{{name: availability, \
+         objective: 99.5, sli: {{availability: {{}}}}}}]\n"
+    );
+    assert!(parse(&text).is_ok());
+}
+
+#[test]
+fn slo_defaults_ranges() {
+    assert_eq!(
+        error(&format!("{SOURCE}slo_defaults:\n  min_events: -1\n")),
+        "config.yaml:5:15: slo_defaults.min_events: min_events -1 must be a number, 0 or more \
+         (burn rates over fewer events are shown as weak; 0 turns this off)"
+    );
+    assert!(parse(&format!("{SOURCE}slo_defaults:\n  min_events: 0\n")).is_ok());
+    assert_eq!(
+        error(&format!(
+            "refresh: 30s\n{SOURCE}slo_defaults:\n  long_refresh: 15s\n"
+        )),
+        "config.yaml:6:17: slo_defaults.long_refresh: 15s is shorter than refresh (30s) (the \
+         long windows are evaluated at most once per refresh, and less often to spare \
+         Prometheus: e.g. 5m)"
+    );
+    assert!(parse(&format!(
+        "refresh: 30s\n{SOURCE}slo_defaults:\n  long_refresh: 30s\n"
+    ))
+    .is_ok());
+}
+
+#[test]
+fn slo_keys_misplaced_or_misspelt() {
+    assert_eq!(
+        error(&format!("{SOURCE}slos: []\n")),
+        "config.yaml:4:1: slos: unknown field `slos` (it belongs in an entry of `services:`)"
+    );
+    assert_eq!(
+        error(&format!("{SOURCE}min_events: 10\n")),
+        "config.yaml:4:1: min_events: unknown field `min_events` (it belongs under \
+         `slo_defaults:`)"
+    );
+    assert_eq!(
+        error(&format!("{SOURCE}green_above: 0.5\n")),
+        "config.yaml:4:1: green_above: unknown field `green_above` (it belongs under `policy:`)"
+    );
+    assert_eq!(
+        error(&with_slos(
+            "      - name: availability\n        objectve: 99.9\n"
+        )),
+        "config.yaml:8:9: services[0].slos[0].objectve: unknown field `objectve`, did you mean \
+         `objective`?"
+    );
+    assert_eq!(
+        error(&format!(
+            "{SOURCE}slo_defaults:\n  budgeting: time_slices\n"
+        )),
+        "config.yaml:5:14: slo_defaults.budgeting: unknown variant `time_slices`, did you mean \
+         `timeslices`?"
+    );
+}
+
+#[test]
+fn warns_about_burn_rate_conditions_that_can_never_fire() {
+    let text = with_slos(
+        "      - {name: availability, objective: 90, sli: {availability: {}}}\n      \
+         - {name: latency, objective: 99, sli: {latency: {threshold: 0.3}}}\n",
+    );
+    assert_eq!(
+        warnings_of(&text),
+        ["config.yaml: service checkout, SLO availability (90%): page 1h/5m needs burn rate 14.4 \
+          but the highest possible is 10; it can never fire (in alert window set `google-30d`: \
+          give this SLO alert_windows with a smaller budget_percent or a longer long window)"]
+    );
+    // Over 28 days the factor is 13.44; at 80% the highest burn rate is 5, so three of the
+    // four conditions cannot fire.
+    let text = format!(
+        "{SOURCE}slo_defaults:\n  window: {{rolling: 28d}}\nservices:\n  - name: api\n    slos:\n      \
+         - {{name: availability, objective: 80, sli: {{availability: {{}}}}}}\n"
+    );
+    let never = |pair: &str, factor: &str| {
+        format!(
+            "config.yaml: service api, SLO availability (80%): {pair} needs burn rate {factor} \
+             but the highest possible is 5; it can never fire (in alert window set `google-28d`: \
+             give this SLO alert_windows with a smaller budget_percent or a longer long window)"
+        )
+    };
+    assert_eq!(
+        warnings_of(&text),
+        [never("page 1h/5m", "13.44"), never("page 6h/30m", "5.6"),]
+    );
+    // A custom set is read the same way, scaled to the SLO's window (a calendar month counts
+    // as 30 days): 80% of the budget in 1 day is a factor of 24, above the 20 of a 95% SLO.
+    let text = format!(
+        "{SOURCE}alert_windows:\n  strict:\n    period: 30d\n    ticket: [{{long: 1d, short: 2h, budget_percent: 80}}]\n\
+         services:\n  - name: api\n    slos:\n      - {{name: availability, objective: 95, alert_windows: strict, \
+         window: {{calendar: month}}, sli: {{availability: {{}}}}}}\n"
+    );
+    assert_eq!(
+        warnings_of(&text),
+        ["config.yaml: service api, SLO availability (95%): ticket 1d/2h needs burn rate 24 but \
+          the highest possible is 20; it can never fire (in alert window set `strict`: give this \
+          SLO alert_windows with a smaller budget_percent or a longer long window)"]
+    );
+    assert_eq!(
+        warnings_of(&text.replace("budget_percent: 80", "budget_percent: 60")),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn warns_when_the_whole_budget_is_shorter_than_five_minutes() {
+    let text = with_slos(
+        "      - {name: availability, objective: 99.999, sli: {availability: {}}}\n      \
+         - {name: weekly, objective: 99.96, window: {calendar: week}, sli: {availability: {}}}\n      \
+         - {name: fine, objective: 99.9, sli: {availability: {}}}\n",
+    );
+    assert_eq!(
+        warnings_of(&text),
+        [
+            "config.yaml: service checkout, SLO availability (99.999%): the whole error budget \
+             over 30d is 26s of total outage (B × W), shorter than 5m: scrape and rule delays \
+             alone can spend it (lower the objective or lengthen the window)",
+            "config.yaml: service checkout, SLO weekly (99.96%): the whole error budget over 7d \
+             is 4m2s of total outage (B × W), shorter than 5m: scrape and rule delays alone can \
+             spend it (lower the objective or lengthen the window)",
+        ]
+    );
+}
+
+// ── SLO imports ──────────────────────────────────────────────────────────────────────────────
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
+}
+
+fn events(error_query: &str, total_query: &str) -> SliConfig {
+    SliConfig {
+        events: Some(EventsSli {
+            error_query: error_query.into(),
+            total_query: total_query.into(),
+        }),
+        ..SliConfig::default()
+    }
+}
+
+fn imported(name: &str, objective: f64, sli: SliConfig) -> SloConfig {
+    SloConfig {
+        name: name.into(),
+        objective,
+        window: None,
+        budgeting: None,
+        time_slice: None,
+        sli,
+        alert_windows: None,
+        alerting: None,
+        description: None,
+    }
+}
+
+#[test]
+fn imports_sloth_and_openslo_fixtures() {
+    let dir = fixtures();
+    let text = format!(
+        "{SOURCE}services:\n  - name: api\n  - name: checkout\n    slos:\n      - {{name: availability, \
+         objective: 99.5, sli: {{availability: {{}}}}}}\n  - name: search\nimports:\n  - {{format: \
+         sloth, path: sloth}}\n  - {{format: openslo, path: openslo/}}\n"
+    );
+    let path = dir.join("config.yaml");
+    let config = config::parse_with_env(&text, &path, &test_env).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.imports[0].path, dir.join("sloth"));
+    let names: Vec<&str> = config.services.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["api", "checkout", "search", "billing", "payments"]);
+    let billing = &config.services[3];
+    assert_eq!(
+        (billing.source.as_deref(), billing.label_value.as_deref()),
+        (None, None)
+    );
+    assert_eq!(
+        config.source_of(billing).map(|s| s.name.as_str()),
+        Some("demo")
+    );
+
+    let api = "http_requests_total{service=\"api\"}";
+    assert_eq!(
+        config.services[0].slos,
+        [SloConfig {
+            window: Some(SloWindow {
+                rolling: Some(Duration::from_secs(28 * 86_400)),
+                calendar: None
+            }),
+            budgeting: Some(Budgeting::Occurrences),
+            description: Some("Requests answered without a server error.".into()),
+            ..imported(
+                "api-availability",
+                99.95,
+                events(
+                    &format!(
+                        "(sum(increase({api}[{{{{window}}}}]))) - \
+                         (sum(increase(http_requests_total{{service=\"api\",code!~\"5..\"}}[{{{{window}}}}])))"
+                    ),
+                    &format!("sum(increase({api}[{{{{window}}}}]))"),
+                )
+            )
+        }]
+    );
+
+    let checkout = &config.services[1].slos;
+    let slo_names: Vec<&str> = checkout.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        slo_names,
+        ["availability", "requests-availability", "checkout-latency"]
+    );
+    assert_eq!(
+        checkout[1],
+        SloConfig {
+            alerting: Some(SloAlerting {
+                name: Some("CheckoutHighErrorRate".into())
+            }),
+            description: Some("Checkout requests that do not fail.".into()),
+            ..imported(
+                "requests-availability",
+                99.9,
+                events(
+                    "sum(rate(http_requests_total{service=\"checkout\",code=~\"(5..|429)\"}[{{.window}}]))",
+                    "sum(rate(http_requests_total{service=\"checkout\"}[{{.window}}]))",
+                )
+            )
+        }
+    );
+    let count =
+        "sum(increase(http_request_duration_seconds_count{service=\"checkout\"}[{{window}}]))";
+    assert_eq!(
+        checkout[2],
+        SloConfig {
+            window: Some(SloWindow {
+                rolling: None,
+                calendar: Some(CalendarPeriod::Month)
+            }),
+            budgeting: Some(Budgeting::Occurrences),
+            description: Some("Checkout requests faster than 300 ms.".into()),
+            ..imported(
+                "checkout-latency",
+                99.0,
+                events(
+                    &format!(
+                        "{count} - sum(increase(http_request_duration_seconds_bucket{{service=\"checkout\",\
+                         le=\"0.3\"}}[{{{{window}}}}]))"
+                    ),
+                    count,
+                )
+            )
+        }
+    );
+
+    assert_eq!(
+        config.services[2].slos,
+        [SloConfig {
+            window: Some(SloWindow {
+                rolling: Some(Duration::from_secs(7 * 86_400)),
+                calendar: None
+            }),
+            budgeting: Some(Budgeting::Timeslices),
+            time_slice: Some(TimeSlice {
+                window: Duration::from_secs(60),
+                target: 0.99
+            }),
+            ..imported(
+                "search-good-minutes",
+                99.5,
+                events(
+                    "sum(increase(http_requests_total{service=\"search\",code=~\"5..\"}[{{window}}]))",
+                    "sum(increase(http_requests_total{service=\"search\"}[{{window}}]))",
+                )
+            )
+        }]
+    );
+    assert_eq!(
+        billing.slos,
+        [SloConfig {
+            alerting: Some(SloAlerting {
+                name: Some("BillingInvoiceErrors".into())
+            }),
+            ..imported(
+                "invoice-availability",
+                99.0,
+                events(
+                    "sum(increase(invoices_failed_total[{{window}}]))",
+                    "sum(increase(invoices_total[{{window}}]))",
+                )
+            )
+        }]
+    );
+    assert_eq!(
+        config.services[4].slos,
+        [SloConfig {
+            window: Some(SloWindow {
+                rolling: None,
+                calendar: Some(CalendarPeriod::Week)
+            }),
+            ..imported(
+                "payments-availability",
+                99.9,
+                events(
+                    "sum(increase(payments_total{result=\"error\"}[{{window}}]))",
+                    "sum(increase(payments_total[{{window}}]))",
+                )
+            )
+        }]
+    );
+    // Sloth specs have no window: they take slo_defaults'.
+    assert_eq!(
+        config.slo_window(&checkout[1]).rolling,
+        Some(Duration::from_secs(30 * 86_400))
+    );
+
+    let d = dir.display();
+    assert_eq!(
+        config::warnings(&config, &path),
+        [
+            format!(
+                "{d}/sloth/checkout.yaml:35:7: slos[1].sli.raw: service checkout, SLO \
+                 payment-ratio: sli.raw cannot be imported (it is a ratio; sretop needs counts of \
+                 bad and all events: rewrite it as sli.events with error_query and total_query); \
+                 skipped"
+            ),
+            format!(
+                "{d}/openslo/payments.yaml:31:13: apiVersion: apiVersion `openslo/v1alpha` is not \
+                 supported (sretop imports openslo/v1); document skipped"
+            ),
+            format!(
+                "{d}/openslo/search.yaml:49:7: spec.indicator.spec.thresholdMetric: service \
+                 search, SLO search-p99-latency: thresholdMetric cannot be imported (it compares \
+                 one metric with a threshold; sretop needs counts of bad and all events: write a \
+                 ratioMetric); skipped"
+            ),
+        ]
+    );
+}
+
+/// A config file in a fresh directory importing `files` (name, content) with `format`.
+fn import_dir(format: &str, files: &[(&str, &str)], slos: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join("slos")).expect("mkdir");
+    for (name, content) in files {
+        std::fs::write(dir.path().join("slos").join(name), content).expect("write");
+    }
+    let text = format!(
+        "{SOURCE}services:\n  - name: checkout\n    slos:\n{slos}imports:\n  - format: {format}\n    path: slos\n"
+    );
+    (dir, text)
+}
+
+fn import_result(dir: &tempfile::TempDir, text: &str) -> Result<config::Config, String> {
+    config::parse_with_env(text, &dir.path().join("config.yaml"), &test_env)
+        .map_err(|e| e.to_string())
+}
+
+const NO_SLOS: &str = "      - {name: availability, objective: 99.5, sli: {availability: {}}}\n";
+
+const SLOTH_HEAD: &str = "version: prometheus/v1\nservice: checkout\nslos:\n";
+
+#[test]
+fn import_paths_must_exist() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = format!("{SOURCE}imports:\n  - {{format: sloth, path: nope.yaml}}\n");
+    let err = config::parse_with_env(&text, &dir.path().join("config.yaml"), &test_env)
+        .expect_err("no such file")
+        .to_string();
+    let start = format!(
+        "config.yaml:5:27: imports[0].path: cannot read {}/nope.yaml: ",
+        dir.path().display()
+    );
+    assert!(
+        err.ends_with("No such file or directory (os error 2)"),
+        "{err}"
+    );
+    assert!(err.contains(&start), "{err}");
+    assert_eq!(
+        error(&format!(
+            "{SOURCE}imports:\n  - {{format: sloth, path: ''}}\n"
+        )),
+        "config.yaml:5:27: imports[0].path: must not be empty"
+    );
+    assert_eq!(
+        error(&format!(
+            "{SOURCE}imports:\n  - {{format: slot, path: slos}}\n"
+        )),
+        "config.yaml:5:14: imports[0].format: unknown variant `slot`, did you mean `sloth`?"
+    );
+    let (dir, text) = import_dir("openslo", &[("notes.txt", "not yaml")], NO_SLOS);
+    let config = import_result(&dir, &text).expect("an empty directory imports nothing");
+    assert_eq!(
+        config::warnings(&config, Path::new("config.yaml")),
+        [format!(
+            "{}: imports[0].path: directory {}/slos has no .yaml or .yml files; nothing imported",
+            dir.path().join("config.yaml").display(),
+            dir.path().display()
+        )]
+    );
+}
+
+#[test]
+fn import_errors_name_the_imported_file_line_and_column() {
+    let (dir, text) = import_dir(
+        "sloth",
+        &[(
+            "a.yaml",
+            &format!("{SLOTH_HEAD}  - name: a\n    objective: [99\n"),
+        )],
+        NO_SLOS,
+    );
+    let file = dir.path().join("slos").join("a.yaml");
+    let f = file.display();
+    assert_eq!(
+        import_result(&dir, &text).expect_err("bad YAML"),
+        format!(
+            "{f}:6:1: slos[0].objective: did not find expected ',' or ']', while parsing a flow \
+             sequence at line 5 column 16"
+        )
+    );
+    let sloth = |slo: &str| {
+        let (dir, text) = import_dir(
+            "sloth",
+            &[("a.yaml", &format!("{SLOTH_HEAD}{slo}"))],
+            NO_SLOS,
+        );
+        import_result(&dir, &text)
+            .expect_err("invalid")
+            .replace(&dir.path().display().to_string(), "DIR")
+    };
+    assert_eq!(
+        sloth("  - name: a\n    objective: 120\n    sli: {events: {error_query: 'e[{{.window}}]', total_query: 't[{{.window}}]'}}\n"),
+        "DIR/slos/a.yaml:5:16: slos[0].objective: objective 120 is out of range (a percentage \
+         strictly between 0 and 100, e.g. 99.9)"
+    );
+    assert_eq!(
+        sloth("  - name: a\n    objective: 99\n    sli: {events: {error_query: 'e[{{.window}}]', total_query: 't[5m]'}}\n"),
+        "DIR/slos/a.yaml:6:64: slos[0].sli.events.total_query: has no {{window}} placeholder \
+         (each query counts events over the window: write its range as [{{window}}], e.g. \
+         sum(increase(http_requests_total{code=~\"5..\"}[{{window}}])))"
+    );
+    assert_eq!(
+        sloth("  - objective: 99\n"),
+        "DIR/slos/a.yaml:4:5: slos[0]: missing field `name`"
+    );
+    assert_eq!(
+        sloth("  - name: a\n    objective: high\n"),
+        "DIR/slos/a.yaml:5:16: slos[0].objective: invalid type: string \"high\", expected f64"
+    );
+    // In the second document of a file, lines count from the top of the file.
+    let second = "---\napiVersion: openslo/v1\nkind: Service\nmetadata: {name: checkout}\n---\n\
+                  apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: latency}\nspec:\n  service: checkout\n  \
+                  indicatorRef: x\n  objectives:\n    - target: 99\n";
+    let (dir, text) = import_dir("openslo", &[("b.yml", second)], NO_SLOS);
+    assert_eq!(
+        import_result(&dir, &text).expect_err("a percent given as a ratio"),
+        format!(
+            "{}/slos/b.yml:13:15: spec.objectives[0].target: target 99 is out of range (a ratio \
+             strictly between 0 and 1, e.g. 0.999)",
+            dir.path().display()
+        )
+    );
+    let (dir, text) = import_dir(
+        "openslo",
+        &[(
+            "b.yml",
+            &second.replace("- target: 99", "- targetPercent: 100"),
+        )],
+        NO_SLOS,
+    );
+    assert_eq!(
+        import_result(&dir, &text).expect_err("100%"),
+        format!(
+            "{}/slos/b.yml:13:22: spec.objectives[0].targetPercent: targetPercent 100 is out of \
+             range (a percentage strictly between 0 and 100, e.g. 99.9)",
+            dir.path().display()
+        )
+    );
+    let (dir, text) = import_dir(
+        "openslo",
+        &[(
+            "b.yml",
+            "apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: x}\nspec: {}\n",
+        )],
+        NO_SLOS,
+    );
+    assert_eq!(
+        import_result(&dir, &text).expect_err("no service"),
+        format!(
+            "{}/slos/b.yml:4:7: spec: missing field `service`",
+            dir.path().display()
+        )
+    );
+}
+
+#[test]
+fn imported_slo_names_must_not_clash() {
+    let slo =
+        "  - name: availability\n    objective: 99\n    sli:\n      events:\n        error_query: \
+               e[{{.window}}]\n        total_query: t[{{.window}}]\n";
+    let (dir, text) = import_dir(
+        "sloth",
+        &[("a.yaml", &format!("{SLOTH_HEAD}{slo}"))],
+        NO_SLOS,
+    );
+    assert_eq!(
+        import_result(&dir, &text).expect_err("clash with config.yaml"),
+        format!(
+            "{0}/slos/a.yaml:4:11: slos[0].name: service `checkout` already has an SLO named \
+             `availability` (defined at {0}/config.yaml:7:9; SLO names must be unique within a \
+             service: rename or drop one of them)",
+            dir.path().display()
+        )
+    );
+    let (dir, text) = import_dir(
+        "sloth",
+        &[
+            ("a.yaml", &format!("{SLOTH_HEAD}{slo}")),
+            ("b.yaml", &format!("{SLOTH_HEAD}{slo}")),
+        ],
+        "      []\n",
+    );
+    assert_eq!(
+        import_result(&dir, &text).expect_err("clash between imports"),
+        format!(
+            "{0}/slos/b.yaml:4:11: slos[0].name: service `checkout` already has an SLO named \
+             `availability` (defined at {0}/slos/a.yaml:4:11; SLO names must be unique within a \
+             service: rename or drop one of them)",
+            dir.path().display()
+        )
+    );
+}
+
+#[test]
+fn imports_skip_what_sretop_cannot_use_with_a_warning() {
+    let sloth = format!(
+        "{SLOTH_HEAD}  - name: plugged\n    objective: 99\n    sli:\n      plugin:\n        id: \
+         sloth-common/kubernetes/apiserver/availability\n---\nversion: prometheus/v2\nservice: x\n"
+    );
+    let ratio = |name: &str, extra: &str, metrics: &str| {
+        format!(
+            "---\napiVersion: openslo/v1\nkind: SLO\nmetadata: {{name: {name}}}\nspec:\n  service: \
+             checkout\n{extra}  indicator:\n    metadata: {{name: i}}\n    spec:\n      ratioMetric:\n\
+             {metrics}  objectives:\n    - target: 0.99\n"
+        )
+    };
+    let good_total =
+        "        good: {metricSource: {type: Prometheus, spec: {query: ok_total}}}\n        \
+                      total: {metricSource: {type: Prometheus, spec: {query: all_total}}}\n";
+    let openslo = [
+        ratio(
+            "ratio-slices",
+            "  budgetingMethod: RatioTimeslices\n",
+            good_total,
+        )
+        .replace(
+            "- target: 0.99\n",
+            "- {target: 0.99, timeSliceTarget: 0.95, timeSliceWindow: 5m}\n",
+        ),
+        ratio(
+            "berlin",
+            "  timeWindow: [{duration: 1M, isRolling: false, calendar: {startTime: '2024-01-01 \
+             00:00:00', timeZone: Europe/Berlin}}]\n",
+            good_total,
+        ),
+        ratio(
+            "quarter",
+            "  timeWindow: [{duration: 1Q, isRolling: false, calendar: {timeZone: UTC}}]\n",
+            good_total,
+        ),
+        ratio(
+            "rolling-month",
+            "  timeWindow: [{duration: 1M, isRolling: true}]\n",
+            good_total,
+        ),
+        ratio(
+            "two-objectives",
+            "",
+            good_total,
+        )
+        .replace("- target: 0.99\n", "- target: 0.99\n    - target: 0.95\n"),
+        ratio(
+            "gauges",
+            "",
+            &format!("        counter: false\n{good_total}"),
+        ),
+        ratio(
+            "no-window",
+            "",
+            &good_total.replace("query: ok_total", "query: 'sum(rate(ok_total[5m]))'"),
+        ),
+        ratio(
+            "datadog",
+            "",
+            &good_total.replace("type: Prometheus, spec: {query: ok_total}", "type: Datadog, spec: {query: 'sum:ok{*}'}"),
+        ),
+        ratio("no-total", "", "        bad: {metricSource: {spec: {promql: errors_total}}}\n"),
+        ratio("raw", "", "        raw: {metricSource: {spec: {query: ratio}}}\n        rawType: success\n"),
+        ratio("slices-without-target", "  budgetingMethod: Timeslices\n", good_total),
+        "---\napiVersion: openslo/v1\nkind: SLO\nmetadata: {name: dangling}\nspec:\n  service: checkout\n  \
+         indicatorRef: missing\n  objectives: [{target: 0.99}]\n"
+            .to_owned(),
+        "---\napiVersion: openslo/v1\nkind: SLO\nmetadata: {name: composite}\nspec:\n  service: checkout\n  \
+         objectives:\n    - {target: 0.99, compositeWeight: 1, indicatorRef: a}\n"
+            .to_owned(),
+        "---\nkind: SLO\nmetadata: {name: unversioned}\n".to_owned(),
+    ]
+    .concat();
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("sloth.yaml"), sloth).expect("write");
+    std::fs::write(dir.path().join("openslo.yaml"), &openslo).expect("write");
+    let text = format!(
+        "{SOURCE}imports:\n  - {{format: sloth, path: sloth.yaml}}\n  - {{format: openslo, path: \
+         openslo.yaml}}\n"
+    );
+    let config = config::parse_with_env(&text, &dir.path().join("config.yaml"), &test_env)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let d = dir.path().display().to_string();
+    let warnings: Vec<String> = config::warnings(&config, Path::new("config.yaml"))
+        .into_iter()
+        .map(|w| w.replace(&d, "DIR"))
+        .collect();
+    let skipped = |at: &str, slo: &str, why: &str| {
+        format!("DIR/openslo.yaml:{at}: service checkout, SLO {slo}: {why}; skipped")
+    };
+    let query = "spec.indicator.spec.ratioMetric";
+    assert_eq!(
+        warnings,
+        [
+            "DIR/sloth.yaml:7:7: slos[0].sli.plugin: service checkout, SLO plugged: sli.plugin \
+             cannot be imported (a plugin builds its queries inside Sloth: rewrite it as \
+             sli.events with error_query and total_query); skipped"
+                .to_owned(),
+            "DIR/sloth.yaml:10:10: version: not a Sloth prometheus/v1 spec (version \
+             `prometheus/v2`); skipped"
+                .to_owned(),
+            "DIR/openslo.yaml:177:1: apiVersion: a document without apiVersion is not OpenSLO \
+             (sretop imports openslo/v1); document skipped"
+                .to_owned(),
+            "DIR/openslo.yaml:7:20: spec.budgetingMethod: service checkout, SLO ratio-slices: \
+             RatioTimeslices (the mean of the slices' ratios) is imported as Timeslices (the \
+             share of good slices)"
+                .to_owned(),
+            "DIR/openslo.yaml:22:104: spec.timeWindow[0].calendar.timeZone: service checkout, SLO \
+             berlin: calendar time zone `Europe/Berlin` is not supported: the month is taken in \
+             UTC"
+            .to_owned(),
+            skipped(
+                "37:27: spec.timeWindow[0].duration",
+                "quarter",
+                "a calendar window of 1Q cannot be imported (sretop has calendar week (1w) and \
+                 month (1M))"
+            ),
+            skipped(
+                "52:27: spec.timeWindow[0].duration",
+                "rolling-month",
+                "a rolling 1M window has no fixed length (write it in days, e.g. 30d)"
+            ),
+            "DIR/openslo.yaml:75:7: spec.objectives[1]: service checkout, SLO two-objectives: \
+             only the first of 2 objectives is imported"
+                .to_owned(),
+            skipped(
+                &format!("88:64: {query}.total.metricSource.spec.query"),
+                "gauges",
+                "`all_total` is a bare selector of a gauge (counter: false), which sretop cannot \
+                 count over a window: write the expression with a [{{window}}] range"
+            ),
+            skipped(
+                &format!("101:63: {query}.good.metricSource.spec.query"),
+                "no-window",
+                "the query is an expression without a {{window}} placeholder (sretop evaluates \
+                 it over several windows: write its range as [{{window}}])"
+            ),
+            skipped(
+                &format!("115:37: {query}.good.metricSource.type"),
+                "datadog",
+                "metricSource type `Datadog` is not a Prometheus-compatible source"
+            ),
+            skipped(
+                &format!("128:7: {query}"),
+                "no-total",
+                "ratioMetric has no total"
+            ),
+            skipped(
+                &format!("142:14: {query}.raw"),
+                "raw",
+                "ratioMetric.raw (a precomputed ratio) cannot be imported (sretop needs counts: \
+                 give good or bad, and total)"
+            ),
+            skipped(
+                "160:7: spec.objectives[0]",
+                "slices-without-target",
+                "Timeslices needs timeSliceTarget and timeSliceWindow in the objective"
+            ),
+            skipped(
+                "167:17: spec.indicatorRef",
+                "dangling",
+                "indicatorRef `missing` names no SLI document of this import"
+            ),
+            skipped(
+                "176:7: spec.objectives[0]",
+                "composite",
+                "a composite SLO (an indicator per objective) cannot be imported"
+            ),
+        ]
+    );
+    let imported: Vec<&str> = config.services[0]
+        .slos
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(imported, ["ratio-slices", "berlin", "two-objectives"]);
+    let slices = &config.services[0].slos[0];
+    assert_eq!(
+        (slices.budgeting, &slices.time_slice),
+        (
+            Some(Budgeting::Timeslices),
+            &Some(TimeSlice {
+                window: Duration::from_secs(300),
+                target: 0.95
+            })
+        )
+    );
+    assert_eq!(slices.objective, 99.0);
+    assert_eq!(
+        config.services[0].slos[1].window,
+        Some(SloWindow {
+            rolling: None,
+            calendar: Some(CalendarPeriod::Month)
+        })
+    );
+}
+
+#[test]
+fn imported_slos_without_time_slices_count_occurrences() {
+    let slo =
+        "  - name: availability\n    objective: 99\n    sli:\n      events:\n        error_query: \
+               e[{{.window}}]\n        total_query: t[{{.window}}]\n";
+    let (dir, text) = import_dir(
+        "sloth",
+        &[("a.yaml", &format!("{SLOTH_HEAD}{slo}"))],
+        "      []\n",
+    );
+    let text = text.replace(
+        "imports:",
+        "slo_defaults:\n  budgeting: timeslices\nimports:",
+    );
+    let config = import_result(&dir, &text).unwrap_or_else(|e| panic!("{e}"));
+    let slo = &config.services[0].slos[0];
+    assert_eq!(config.slo_budgeting(slo), Budgeting::Occurrences);
+    assert_eq!(
+        config::warnings(&config, Path::new("config.yaml")),
+        [format!(
+            "{}/slos/a.yaml:4:11: slos[0].name: service checkout, SLO availability: \
+             slo_defaults.budgeting is timeslices but the import gives no time slice; counted by \
+             occurrences",
+            dir.path().display()
+        )]
+    );
 }

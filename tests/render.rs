@@ -153,3 +153,24 @@ fn selection_scrolls_into_view() {
     assert!(text.contains("svc-30"), "{text}");
     assert!(!text.contains("svc-00"), "{text}");
 }
+
+#[test]
+fn slo_list() {
+    let mut app = fixture::app(&fixture::demo_names());
+    app.view = View::Slos;
+    check("slos", &app);
+}
+
+/// The drill-down for each policy band: green, exhausted (paging), yellow (ticket), red,
+/// no data.
+#[test]
+fn slo_drill_down_per_band() {
+    let mut app = fixture::app(&fixture::demo_names());
+    app.view = View::Slos;
+    let names = ["green", "exhausted", "yellow", "red", "no_data"];
+    for (i, band) in names.iter().enumerate() {
+        app.slo_selected = i;
+        app.view = View::Slo;
+        check(&format!("slo_{band}"), &app);
+    }
+}

@@ -11,6 +11,28 @@
 //! probabilities of a log-normal mixture. Cost per step is independent of the request
 //! rate, so hundreds of services at hundreds of requests per second stay cheap.
 //!
+//! History (`--epoch`, `--backfill`): simulated time is seconds since the epoch
+//! (`--epoch UNIX-SECONDS`, by default the moment the exporter starts). Every service
+//! has its own random generator, seeded from `--seed` and its name, and the simulated
+//! past is computed on a fixed grid of 5 s steps from the epoch, with incidents following
+//! a plan that is a function of simulated time only:
+//! - with `--flip-every P`, the flipped service toggles at every multiple of P;
+//! - with `--incident NAME` alone, NAME had 15-minute incidents starting 20 minutes
+//!   after the epoch and every 3 hours after that, and is in incident from the moment
+//!   live serving starts (with a one-hour backfill: 40 to 25 minutes ago, and now).
+//!
+//! So the state of every service at every grid point is fully determined by the seed,
+//! the service names, the incident flags and the epoch. `--backfill 1h --backfill-out F`
+//! replays that grid for the last hour and writes the samples as OpenMetrics for
+//! `promtool tsdb create-blocks-from openmetrics`, then exits. A live exporter started
+//! afterwards with the same `--seed`, `--epoch`, services and incident flags first
+//! fast-forwards along the same grid to the last grid point before its start (services
+//! in parallel; O(services × elapsed / 5 s), well under a second for 50 services × 24 h)
+//! and only then switches to on-demand steps: its counters continue exactly where the
+//! backfill ended, so `rate()` sees neither a reset nor a jump. The backfilled samples
+//! carry the `job` and `instance` labels Prometheus attaches when it scrapes
+//! (`--backfill-job`, and `--listen` as the instance), so they land in the same series.
+//!
 //! HTTP endpoints (HTTP/1.1, one request per connection):
 //! - `GET /metrics` — Prometheus text exposition format 0.0.4
 //! - `GET /incident` — services currently in incident, one per line
@@ -18,10 +40,12 @@
 //! - `POST /incident/toggle?service=NAME` — toggle a service's incident state
 
 use std::fmt::Write as _;
+use std::io::{self, BufWriter};
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -61,6 +85,46 @@ struct Cli {
     /// Seed for the deterministic random number generator [default: from the clock].
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
+
+    /// Start of the simulation, in Unix seconds [default: now; with --backfill: the start
+    /// of the backfilled range]. A live exporter given the --epoch and --seed of an
+    /// earlier --backfill run continues its history without a counter reset.
+    #[arg(long, value_name = "UNIX-SECONDS")]
+    epoch: Option<u64>,
+
+    /// Write the simulated history of the last DURATION (e.g. 1h, 6h) to --backfill-out
+    /// as OpenMetrics, for `promtool tsdb create-blocks-from openmetrics`, and exit.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        value_parser = parse_duration_secs,
+        requires = "backfill_out"
+    )]
+    backfill: Option<f64>,
+
+    /// File the --backfill history is written to.
+    #[arg(long, value_name = "PATH", requires = "backfill")]
+    backfill_out: Option<PathBuf>,
+
+    /// Seconds between backfilled samples (the demo's Prometheus scrapes every 5 s).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 5,
+        value_parser = clap::value_parser!(u64).range(1..=3600),
+        requires = "backfill"
+    )]
+    backfill_step: u64,
+
+    /// The `job` label of the backfilled samples: the scrape job that will scrape the
+    /// live exporter (their `instance` label is the --listen address).
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "demo",
+        requires = "backfill"
+    )]
+    backfill_job: String,
 }
 
 /// Parses a positive duration: a plain number of seconds, or a number with an
@@ -119,16 +183,23 @@ fn service_names(cli: &Cli) -> Result<Vec<String>, String> {
 
 /// SplitMix64: tiny, fast, good enough statistical quality for a simulation.
 #[derive(Debug, Clone)]
-struct Rng(u64);
+struct Rng {
+    state: u64,
+    /// The second normal of the last Box–Muller pair, not yet used.
+    spare_normal: Option<f64>,
+}
 
 impl Rng {
     fn new(seed: u64) -> Self {
-        Rng(seed)
+        Rng {
+            state: seed,
+            spare_normal: None,
+        }
     }
 
     fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
@@ -144,11 +215,17 @@ impl Rng {
         lo + (hi - lo) * self.f64()
     }
 
-    /// Standard normal (Box–Muller).
+    /// Standard normal (Box–Muller, both of each pair).
     fn normal(&mut self) -> f64 {
+        if let Some(z) = self.spare_normal.take() {
+            return z;
+        }
         let u1 = 1.0 - self.f64(); // (0, 1]
         let u2 = self.f64();
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+        let r = (-2.0 * u1.ln()).sqrt();
+        let (sin, cos) = (std::f64::consts::TAU * u2).sin_cos();
+        self.spare_normal = Some(r * sin);
+        r * cos
     }
 
     /// Poisson(lambda): exact (Knuth) for small lambda, normal approximation above.
@@ -184,7 +261,19 @@ impl Rng {
             return n - self.binomial(n, 1.0 - p);
         }
         if n <= 48 {
-            return (0..n).filter(|_| self.f64() < p).count() as u64;
+            // Inversion: walk the probability mass function up from 0 (p <= 0.5 here,
+            // so (1 - p)^n >= 2^-48 and the walk takes about n * p + 1 steps).
+            let q = 1.0 - p;
+            let odds = p / q;
+            let mut pk = q.powi(n as i32);
+            let mut u = self.f64();
+            let mut k = 0;
+            while k < n && u >= pk {
+                u -= pk;
+                pk *= odds * (n - k) as f64 / (k + 1) as f64;
+                k += 1;
+            }
+            return k;
         }
         let mean = n as f64 * p;
         if mean < 20.0 {
@@ -246,6 +335,8 @@ const BUCKET_LABELS: [&str; 13] = [
 ];
 /// Number of disjoint latency bins: one per finite bucket plus the overflow bin.
 const BINS: usize = BUCKETS.len() + 1;
+/// Natural logarithms of `BUCKETS`.
+static LN_BUCKETS: LazyLock<[f64; BUCKETS.len()]> = LazyLock::new(|| BUCKETS.map(f64::ln));
 
 /// Standard normal CDF (Abramowitz–Stegun 7.1.26 erf, |error| < 1.5e-7).
 fn phi(z: f64) -> f64 {
@@ -262,7 +353,7 @@ fn phi(z: f64) -> f64 {
 }
 
 /// One log-normal component: weight, mu (log of the median) and sigma.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct LogNormal {
     weight: f64,
     mu: f64,
@@ -270,10 +361,22 @@ struct LogNormal {
 }
 
 /// A two-component log-normal mixture: a body and a slow tail.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Mixture([LogNormal; 2]);
 
+/// What a step needs to know about a latency mixture, computed once per mixture.
+#[derive(Debug, Clone, Copy)]
+struct LatencyBins {
+    /// Probability of each bin.
+    probs: [f64; BINS],
+    /// Mean latency of an observation in each bin.
+    means: [f64; BINS],
+    /// Mean latency.
+    mean: f64,
+}
+
 impl Mixture {
+    #[cfg(test)]
     fn cdf(&self, x: f64) -> f64 {
         if x <= 0.0 {
             return 0.0;
@@ -289,6 +392,7 @@ impl Mixture {
     }
 
     /// E[X; X <= x].
+    #[cfg(test)]
     fn partial_mean(&self, x: f64) -> f64 {
         if x <= 0.0 {
             return 0.0;
@@ -308,6 +412,7 @@ impl Mixture {
             .sum()
     }
 
+    #[cfg(test)]
     fn mean(&self) -> f64 {
         self.partial_mean(f64::INFINITY)
     }
@@ -321,8 +426,17 @@ impl Mixture {
         (c.mu + c.sigma * rng.normal()).exp()
     }
 
-    /// Probability of each bin and the mean latency of an observation in that bin.
-    fn bins(&self) -> ([f64; BINS], [f64; BINS]) {
+    /// Probability of each bin, the mean latency of an observation in that bin, and the
+    /// mean latency. Equivalent to `cdf` and `partial_mean` at every bucket bound, with the
+    /// logarithms and component means computed once.
+    fn bins(&self) -> LatencyBins {
+        let comp_means = self.0.map(|c| (c.mu + c.sigma * c.sigma / 2.0).exp());
+        let mean: f64 = self
+            .0
+            .iter()
+            .zip(&comp_means)
+            .map(|(c, m)| c.weight * m)
+            .sum();
         let mut probs = [0.0; BINS];
         let mut means = [0.0; BINS];
         let mut lo = 0.0f64;
@@ -330,22 +444,31 @@ impl Mixture {
         let mut pm_lo = 0.0;
         for i in 0..BINS {
             let hi = BUCKETS.get(i).copied().unwrap_or(f64::INFINITY);
-            let cdf_hi = self.cdf(hi);
-            let pm_hi = self.partial_mean(hi);
+            let (cdf_hi, pm_hi) = match LN_BUCKETS.get(i) {
+                Some(&lx) => self
+                    .0
+                    .iter()
+                    .zip(&comp_means)
+                    .fold((0.0, 0.0), |(c, p), (k, m)| {
+                        let z = (lx - k.mu) / k.sigma;
+                        (c + k.weight * phi(z), p + k.weight * m * phi(z - k.sigma))
+                    }),
+                None => (1.0, mean),
+            };
             let p = (cdf_hi - cdf_lo).max(0.0);
             let upper = if hi.is_infinite() { lo * 4.0 } else { hi };
-            let mean = if p > 1e-12 {
+            let bin_mean = if p > 1e-12 {
                 ((pm_hi - pm_lo) / p).clamp(lo, upper)
             } else {
                 (lo + upper) / 2.0
             };
             probs[i] = p;
-            means[i] = mean;
+            means[i] = bin_mean;
             lo = hi;
             cdf_lo = cdf_hi;
             pm_lo = pm_hi;
         }
-        (probs, means)
+        LatencyBins { probs, means, mean }
     }
 }
 
@@ -367,6 +490,16 @@ const WAVE_PERIOD_S: f64 = 600.0;
 const MAX_STEP_S: f64 = 1.0;
 /// Cap on steps per advance, so a very long gap between scrapes stays cheap.
 const MAX_STEPS: f64 = 3600.0;
+/// Step of the simulated history (fast-forward and backfill), in seconds.
+const HISTORY_STEP_S: u64 = 5;
+/// Longest simulated history: the epoch may be at most this long ago.
+const MAX_HISTORY_S: f64 = 30.0 * 86_400.0;
+/// Scripted incidents of the `--incident` service in the simulated past (without
+/// `--flip-every`): `SCRIPT_LEN_S` long, starting `SCRIPT_START_S` after the epoch and
+/// again every `SCRIPT_PERIOD_S`.
+const SCRIPT_START_S: f64 = 20.0 * 60.0;
+const SCRIPT_LEN_S: f64 = 15.0 * 60.0;
+const SCRIPT_PERIOD_S: f64 = 3.0 * 3600.0;
 
 /// Request series exported for every service: (method, code).
 const SERIES: [(&str, &str); 10] = [
@@ -449,6 +582,9 @@ struct Service {
     traffic_noise: f64,
     /// Ornstein–Uhlenbeck noise (log-space) on the error ratio.
     err_noise: f64,
+    /// The last latency mixture and its bins: the mixture only changes with load above
+    /// the middle of the wave and with incidents, so this saves most of the work of a step.
+    latency_cache: Option<(Mixture, LatencyBins)>,
 }
 
 impl Service {
@@ -473,6 +609,31 @@ impl Service {
             db_in_use: db,
             traffic_noise: 0.0,
             err_noise: 0.0,
+            latency_cache: None,
+        }
+    }
+
+    /// A service at simulated time 0, with `plan` applied (`index` is its position in
+    /// the fleet).
+    fn start(name: &str, seed: u64, index: usize, plan: &Plan) -> Self {
+        let mut s = Service::new(name, seed);
+        if let Some(on) = plan.history_state(index, 0.0) {
+            s.set_incident(on);
+        }
+        s
+    }
+
+    /// Advances along the history grid from grid point `from` to grid point `to`,
+    /// following `plan`. The state at every grid point depends only on the seed, the
+    /// name, the plan and the grid point.
+    fn advance_history(&mut self, index: usize, plan: &Plan, from: u64, to: u64) {
+        let dt = HISTORY_STEP_S as f64;
+        for k in from + 1..=to {
+            let t = (k * HISTORY_STEP_S) as f64;
+            self.step(dt, t);
+            if let Some(on) = plan.history_state(index, t) {
+                self.set_incident(on);
+            }
         }
     }
 
@@ -530,8 +691,20 @@ impl Service {
         self.requests[first] += split[4];
     }
 
-    /// Records `n` latency observations drawn from `mix`.
-    fn observe(&mut self, n: u64, mix: &Mixture) {
+    /// Bins of `mix`, from the cache when the mixture has not changed.
+    fn latency_bins(&mut self, mix: &Mixture) -> LatencyBins {
+        match &self.latency_cache {
+            Some((m, b)) if m == mix => *b,
+            _ => {
+                let b = mix.bins();
+                self.latency_cache = Some((*mix, b));
+                b
+            }
+        }
+    }
+
+    /// Records `n` latency observations drawn from `mix` (whose bins are `bins`).
+    fn observe(&mut self, n: u64, mix: &Mixture, bins: &LatencyBins) {
         if n == 0 {
             return;
         }
@@ -542,11 +715,10 @@ impl Service {
                 self.sum_s += x;
             }
         } else {
-            let (probs, means) = mix.bins();
-            let split = self.rng.multinomial(n, &probs);
+            let split = self.rng.multinomial(n, &bins.probs);
             for (i, k) in split.iter().enumerate() {
                 self.bins[i] += k;
-                self.sum_s += *k as f64 * means[i];
+                self.sum_s += *k as f64 * bins.means[i];
             }
         }
         self.count += n;
@@ -583,7 +755,8 @@ impl Service {
 
         // Latency.
         let mix = self.latency(load);
-        self.observe(n, &mix);
+        let bins = self.latency_bins(&mix);
+        self.observe(n, &mix, &bins);
 
         // CPU: relaxes toward a load-dependent target.
         let (cpu_target, cpu_tau) = if self.incident {
@@ -603,7 +776,7 @@ impl Service {
         let db_target = if self.incident {
             max * 0.97
         } else {
-            (max * 0.15 + rate * mix.mean() * 0.5).min(max * 0.6)
+            (max * 0.15 + rate * bins.mean * 0.5).min(max * 0.6)
         };
         self.db_in_use += (db_target - self.db_in_use) * (1.0 - (-dt / 15.0).exp())
             + 0.3 * sqdt * self.rng.normal();
@@ -615,18 +788,125 @@ impl Service {
     }
 }
 
-/// The whole simulated fleet, with its own clock (seconds since start).
+/// Who is in incident when, as a function of simulated time (seconds since the epoch).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Plan {
+    /// No scheduled incidents.
+    None,
+    /// `--flip-every`: `service` toggles at every multiple of `every`, starting in
+    /// incident at time 0 if `on_at_zero`.
+    Flip {
+        service: usize,
+        every: f64,
+        on_at_zero: bool,
+    },
+    /// `--incident` alone: `service` had the scripted incidents (`SCRIPT_*`) in the past
+    /// and is in incident from the moment live serving starts.
+    Scripted { service: usize },
+}
+
+impl Plan {
+    /// The plan for the command line's incident flags.
+    fn from_cli(incident: Option<usize>, flip_every: Option<f64>) -> Plan {
+        match (incident, flip_every) {
+            (service, Some(every)) => Plan::Flip {
+                service: service.unwrap_or(0),
+                every,
+                on_at_zero: service.is_some(),
+            },
+            (Some(service), None) => Plan::Scripted { service },
+            (None, None) => Plan::None,
+        }
+    }
+
+    /// The planned incident state of service `index` at history time `t`, or `None` if
+    /// the plan does not concern it.
+    fn history_state(&self, index: usize, t: f64) -> Option<bool> {
+        match *self {
+            Plan::Flip {
+                service,
+                every,
+                on_at_zero,
+            } if service == index => Some(on_at_zero != ((t / every).floor() % 2.0 == 1.0)),
+            Plan::Scripted { service } if service == index => {
+                let phase = t.rem_euclid(SCRIPT_PERIOD_S);
+                Some((SCRIPT_START_S..SCRIPT_START_S + SCRIPT_LEN_S).contains(&phase))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// `--flip-every` while live: the flipped service toggles whenever simulated time
+/// crosses a multiple of `every`.
+#[derive(Debug, Clone, Copy)]
+struct LiveFlip {
+    service: usize,
+    every: f64,
+    /// Multiples of `every` already applied.
+    done: u64,
+}
+
+/// The whole simulated fleet, with its own clock (seconds since the epoch).
 #[derive(Debug, Clone)]
 struct Sim {
     services: Vec<Service>,
     now: f64,
+    flip: Option<LiveFlip>,
 }
 
 impl Sim {
+    #[cfg(test)]
     fn new(names: &[String], seed: u64) -> Self {
+        Sim::with_plan(names, seed, &Plan::None)
+    }
+
+    /// A fleet at time 0 with `plan` applied.
+    fn with_plan(names: &[String], seed: u64, plan: &Plan) -> Self {
         Sim {
-            services: names.iter().map(|n| Service::new(n, seed)).collect(),
+            services: names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| Service::start(n, seed, i, plan))
+                .collect(),
             now: 0.0,
+            flip: None,
+        }
+    }
+
+    /// Replays the history grid from time 0 up to grid point `to` (time
+    /// `to * HISTORY_STEP_S`), following `plan`; services run in parallel.
+    fn fast_forward(&mut self, plan: &Plan, to: u64) {
+        debug_assert!(self.now == 0.0, "fast_forward starts at time 0");
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, self.services.len().max(1));
+        let chunk = self.services.len().div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            for (c, part) in self.services.chunks_mut(chunk).enumerate() {
+                scope.spawn(move || {
+                    for (j, svc) in part.iter_mut().enumerate() {
+                        svc.advance_history(c * chunk + j, plan, 0, to);
+                    }
+                });
+            }
+        });
+        self.now = (to * HISTORY_STEP_S) as f64;
+    }
+
+    /// Switches from replaying history to live serving at the current time: `--incident`
+    /// turns on, `--flip-every` keeps toggling at multiples of its period.
+    fn go_live(&mut self, plan: &Plan) {
+        match *plan {
+            Plan::None => {}
+            Plan::Scripted { service } => self.services[service].set_incident(true),
+            Plan::Flip { service, every, .. } => {
+                self.flip = Some(LiveFlip {
+                    service,
+                    every,
+                    done: (self.now / every).floor() as u64,
+                });
+            }
         }
     }
 
@@ -634,8 +914,35 @@ impl Sim {
         self.services.iter().position(|s| s.profile.name == name)
     }
 
-    /// Advances the simulation to time `t` (seconds since start). Never goes back.
+    /// Advances the simulation to time `t` (seconds since the epoch), applying
+    /// `--flip-every` toggles at their exact times. Never goes back.
     fn advance_to(&mut self, t: f64) {
+        if t.is_nan() || t <= self.now {
+            return;
+        }
+        if let Some(mut f) = self.flip {
+            let due = (t / f.every).floor() as u64;
+            if due.saturating_sub(f.done) > MAX_STEPS as u64 {
+                // A very long gap: only the parity of the skipped toggles matters.
+                if (due - f.done) % 2 == 1 {
+                    let s = &mut self.services[f.service];
+                    s.set_incident(!s.incident);
+                }
+                f.done = due;
+            }
+            while f.done < due {
+                f.done += 1;
+                self.advance_steps(f.done as f64 * f.every);
+                let s = &mut self.services[f.service];
+                s.set_incident(!s.incident);
+            }
+            self.flip = Some(f);
+        }
+        self.advance_steps(t);
+    }
+
+    /// Advances to time `t` in equal steps of at most `MAX_STEP_S`.
+    fn advance_steps(&mut self, t: f64) {
         if t.is_nan() || t <= self.now {
             return;
         }
@@ -780,18 +1087,28 @@ fn escape_label(v: &str) -> String {
 struct App {
     sim: Mutex<Sim>,
     start: Instant,
+    /// Simulated time at `start`.
+    offset: f64,
 }
 
 impl App {
+    #[cfg(test)]
     fn new(sim: Sim) -> Self {
+        App::with_offset(sim, 0.0)
+    }
+
+    /// An app whose simulated time is `offset` now.
+    fn with_offset(sim: Sim, offset: f64) -> Self {
         App {
             sim: Mutex::new(sim),
             start: Instant::now(),
+            offset,
         }
     }
 
+    /// Simulated time: seconds since the epoch.
     fn elapsed(&self) -> f64 {
-        self.start.elapsed().as_secs_f64()
+        self.offset + self.start.elapsed().as_secs_f64()
     }
 
     /// Locks the simulation and brings it up to the wall clock.
@@ -1181,15 +1498,6 @@ async fn accept_loop(listener: TcpListener, app: Arc<App>) {
     }
 }
 
-async fn flip_loop(app: Arc<App>, service: String, every: f64) {
-    let period = Duration::from_secs_f64(every);
-    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-    loop {
-        tick.tick().await;
-        let _ = app.set_incident(&service, None);
-    }
-}
-
 async fn shutdown_signal() {
     #[cfg(unix)]
     {
@@ -1221,8 +1529,30 @@ fn clock_seed() -> u64 {
         ^ u64::from(std::process::id())
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> ExitCode {
+/// Seconds since the Unix epoch, now.
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// `3600` -> `1h`, `5400` -> `1h30m`, `95` -> `1m35s`.
+fn human_secs(secs: u64) -> String {
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    let mut out = String::new();
+    if h > 0 {
+        let _ = write!(out, "{h}h");
+    }
+    if m > 0 {
+        let _ = write!(out, "{m}m");
+    }
+    if s > 0 || out.is_empty() {
+        let _ = write!(out, "{s}s");
+    }
+    out
+}
+
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let names = match service_names(&cli) {
         Ok(n) => n,
@@ -1231,17 +1561,55 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut sim = Sim::new(&names, cli.seed.unwrap_or_else(clock_seed));
-    if let Some(inc) = &cli.incident {
-        let Some(i) = sim.index_of(inc) else {
+    let incident = match &cli.incident {
+        None => None,
+        Some(inc) => match names.iter().position(|n| n == inc) {
+            Some(i) => Some(i),
+            None => {
+                eprintln!(
+                    "sretop-demo: --incident {inc:?} is not one of the simulated services ({})",
+                    abbreviate(&names)
+                );
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let plan = Plan::from_cli(incident, cli.flip_every);
+    let seed = cli.seed.unwrap_or_else(clock_seed);
+    let now = unix_now();
+    if let Some(e) = cli.epoch {
+        let e = e as f64;
+        // The backfill may start a little before its epoch is reached; live serving not.
+        if e > now {
+            eprintln!("sretop-demo: --epoch {e} is in the future");
+            return ExitCode::from(2);
+        }
+        if now - e > MAX_HISTORY_S {
             eprintln!(
-                "sretop-demo: --incident {inc:?} is not one of the simulated services ({})",
-                abbreviate(&names)
+                "sretop-demo: --epoch {e} is more than {} days ago",
+                MAX_HISTORY_S / 86_400.0
             );
             return ExitCode::from(2);
-        };
-        sim.services[i].set_incident(true);
+        }
     }
+    if let (Some(duration), Some(out)) = (cli.backfill, &cli.backfill_out) {
+        return backfill_main(&cli, &names, plan, seed, now, duration, out);
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("sretop-demo: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(serve(&cli, &names, plan, seed))
+}
+
+/// Live serving: replays the history since `--epoch` (if given), then serves.
+async fn serve(cli: &Cli, names: &[String], plan: Plan, seed: u64) -> ExitCode {
     let listener = match TcpListener::bind(cli.listen).await {
         Ok(l) => l,
         Err(e) => {
@@ -1249,26 +1617,315 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let mut sim = Sim::with_plan(names, seed, &plan);
+    let offset = match cli.epoch {
+        None => 0.0,
+        Some(epoch) => {
+            let took = Instant::now();
+            let grid = ((unix_now() - epoch as f64).max(0.0) / HISTORY_STEP_S as f64) as u64;
+            sim.fast_forward(&plan, grid);
+            eprintln!(
+                "sretop-demo: replayed {} of history since epoch {epoch} (seed {seed}) in {:.2} s",
+                human_secs(grid * HISTORY_STEP_S),
+                took.elapsed().as_secs_f64()
+            );
+            (unix_now() - epoch as f64).max(sim.now)
+        }
+    };
+    sim.go_live(&plan);
     let addr = listener.local_addr().unwrap_or(cli.listen);
     eprintln!(
         "sretop-demo: serving {} services on http://{addr}/metrics",
         names.len()
     );
-
-    let app = Arc::new(App::new(sim));
-    if let Some(every) = cli.flip_every {
-        let service = cli
-            .incident
-            .clone()
-            .or_else(|| names.first().cloned())
-            .unwrap_or_default();
-        tokio::spawn(flip_loop(app.clone(), service, every));
-    }
+    let app = Arc::new(App::with_offset(sim, offset));
     tokio::select! {
         () = accept_loop(listener, app) => {}
         () = shutdown_signal() => {}
     }
     ExitCode::SUCCESS
+}
+
+/// `--backfill`: writes the history of the last `duration` seconds to `out`.
+fn backfill_main(
+    cli: &Cli,
+    names: &[String],
+    plan: Plan,
+    seed: u64,
+    now: f64,
+    duration: f64,
+    out: &Path,
+) -> ExitCode {
+    let from = (now - duration).max(0.0).floor();
+    let epoch = cli.epoch.unwrap_or(from as u64);
+    if now - epoch as f64 > MAX_HISTORY_S {
+        eprintln!(
+            "sretop-demo: cannot backfill more than {} days",
+            MAX_HISTORY_S / 86_400.0
+        );
+        return ExitCode::from(2);
+    }
+    if (epoch as f64) > from {
+        eprintln!(
+            "sretop-demo: the epoch is later than {} ago: backfilling from the epoch only",
+            human_secs(duration.round() as u64)
+        );
+    }
+    let step = cli.backfill_step;
+    let span = |t: f64| ((t - epoch as f64).max(0.0) / step as f64).ceil() as u64;
+    let (first, end) = (span(from), span(now));
+    if end <= first {
+        eprintln!("sretop-demo: nothing to backfill: the range holds no sample at a {step} s step");
+        return ExitCode::from(2);
+    }
+    let backfill = Backfill {
+        names,
+        seed,
+        plan,
+        epoch,
+        step,
+        first,
+        count: end - first,
+        job: &cli.backfill_job,
+        instance: &cli.listen.to_string(),
+    };
+    let took = Instant::now();
+    let written = std::fs::File::create(out).and_then(|f| {
+        let mut w = BufWriter::with_capacity(1 << 20, f);
+        backfill.write(&mut w)?;
+        let f = w.into_inner().map_err(io::IntoInnerError::into_error)?;
+        Ok(f.metadata()?.len())
+    });
+    let bytes = match written {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("sretop-demo: cannot write {}: {e}", out.display());
+            let _ = std::fs::remove_file(out);
+            return ExitCode::FAILURE;
+        }
+    };
+    let (t0, t1) = (backfill.timestamp(first), backfill.timestamp(end - 1));
+    eprintln!(
+        "sretop-demo: wrote {} of history for {} services ({} samples x {} series, {:.1} MB) to {} in {:.2} s",
+        human_secs((now - from.max(epoch as f64)).round() as u64),
+        names.len(),
+        backfill.count,
+        names.len() * SERIES_PER_SERVICE,
+        bytes as f64 / 1e6,
+        out.display(),
+        took.elapsed().as_secs_f64()
+    );
+    // For scripts: what the live exporter needs to continue this history.
+    println!("seed={seed} epoch={epoch} start={t0} end={t1} step={step}");
+    ExitCode::SUCCESS
+}
+
+// ---------------------------------------------------------------------------
+// Backfill (OpenMetrics)
+// ---------------------------------------------------------------------------
+
+/// Series written per service: requests, histogram buckets + sum + count, four gauges.
+const SERIES_PER_SERVICE: usize = SERIES.len() + BUCKET_LABELS.len() + 2 + 4;
+
+/// Simulated history as OpenMetrics: samples at `epoch + j * step` for `j` in
+/// `first..first + count`, each the state at the last history grid point at or before
+/// it (exactly what a live exporter with the same seed and epoch reports then).
+///
+/// Families are written one after the other, and within a family one series (one
+/// histogram metric) after the other, as OpenMetrics requires. To keep memory small,
+/// each family replays each service's history again: memory is a few services' states
+/// (about 220 bytes per sample each, 4 MB for 24 h at 5 s), independent of the number of
+/// services.
+struct Backfill<'a> {
+    names: &'a [String],
+    seed: u64,
+    plan: Plan,
+    epoch: u64,
+    step: u64,
+    first: u64,
+    count: u64,
+    /// `job` and `instance` labels, as Prometheus attaches them when it scrapes.
+    job: &'a str,
+    instance: &'a str,
+}
+
+impl Backfill<'_> {
+    /// Unix time of sample `j`, in seconds.
+    fn timestamp(&self, j: u64) -> u64 {
+        self.epoch + j * self.step
+    }
+
+    /// Replays service `index` through the samples: its state at each one.
+    fn replay(&self, index: usize) -> Vec<Snapshot> {
+        let mut svc = Service::start(&self.names[index], self.seed, index, &self.plan);
+        let mut at = 0;
+        (self.first..self.first + self.count)
+            .map(|j| {
+                let grid = j * self.step / HISTORY_STEP_S;
+                svc.advance_history(index, &self.plan, at, grid);
+                at = grid;
+                Snapshot {
+                    requests: svc.requests,
+                    bins: svc.bins,
+                    sum_s: svc.sum_s,
+                    count: svc.count,
+                    cpu: svc.cpu,
+                    db_in_use: svc.db_in_use_whole(),
+                }
+            })
+            .collect()
+    }
+
+    /// Writes the whole history. A second thread replays the services (once for each
+    /// family that needs it) while this one formats.
+    fn write(&self, w: &mut impl io::Write) -> io::Result<()> {
+        const REPLAYED_FAMILIES: usize = 4;
+        let n = self.names.len();
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Snapshot>>(1);
+            scope.spawn(move || {
+                for _ in 0..REPLAYED_FAMILIES {
+                    for i in 0..n {
+                        if tx.send(self.replay(i)).is_err() {
+                            return; // the writer gave up
+                        }
+                    }
+                }
+            });
+            let mut next = || {
+                rx.recv()
+                    .map_err(|_| io::Error::other("the replay thread stopped"))
+            };
+            self.write_families(w, &mut next)
+        })
+    }
+
+    /// Writes the families; `next` yields the replayed services in order, once per
+    /// replayed family.
+    fn write_families(
+        &self,
+        w: &mut impl io::Write,
+        next: &mut impl FnMut() -> io::Result<Vec<Snapshot>>,
+    ) -> io::Result<()> {
+        let target = format!(
+            "instance=\"{}\",job=\"{}\"",
+            escape_label(self.instance),
+            escape_label(self.job)
+        );
+        // `service="..."` plus the target labels, per service.
+        let labels: Vec<String> = self
+            .names
+            .iter()
+            .map(|n| format!("service=\"{}\",{target}", escape_label(n)))
+            .collect();
+        let timestamps: Vec<u64> = (self.first..self.first + self.count)
+            .map(|j| self.timestamp(j))
+            .collect();
+
+        w.write_all(
+            b"# TYPE http_requests counter\n\
+              # HELP http_requests Total HTTP requests handled, by service, method and status code.\n",
+        )?;
+        for l in &labels {
+            let snaps = next()?;
+            for (c, (method, code)) in SERIES.iter().enumerate() {
+                let name =
+                    format!("http_requests_total{{{l},method=\"{method}\",code=\"{code}\"}}");
+                for (s, ts) in snaps.iter().zip(&timestamps) {
+                    writeln!(w, "{name} {} {ts}", s.requests[c])?;
+                }
+            }
+        }
+
+        w.write_all(
+            b"# TYPE http_request_duration_seconds histogram\n\
+              # HELP http_request_duration_seconds HTTP request latency in seconds.\n",
+        )?;
+        for l in &labels {
+            let snaps = next()?;
+            let buckets = BUCKET_LABELS
+                .map(|le| format!("http_request_duration_seconds_bucket{{{l},le=\"{le}\"}}"));
+            for (s, ts) in snaps.iter().zip(&timestamps) {
+                let mut cum = 0u64;
+                for (name, k) in buckets.iter().zip(&s.bins) {
+                    cum += k;
+                    writeln!(w, "{name} {cum} {ts}")?;
+                }
+                writeln!(
+                    w,
+                    "http_request_duration_seconds_count{{{l}}} {} {ts}",
+                    s.count
+                )?;
+                writeln!(
+                    w,
+                    "http_request_duration_seconds_sum{{{l}}} {} {ts}",
+                    s.sum_s
+                )?;
+            }
+        }
+
+        w.write_all(
+            b"# TYPE cpu_utilization_ratio gauge\n\
+              # HELP cpu_utilization_ratio CPU utilisation of the service, 0 to 1.\n",
+        )?;
+        for l in &labels {
+            for (s, ts) in next()?.iter().zip(&timestamps) {
+                writeln!(w, "cpu_utilization_ratio{{{l}}} {:.4} {ts}", s.cpu)?;
+            }
+        }
+
+        w.write_all(
+            b"# TYPE db_pool_connections_in_use gauge\n\
+              # HELP db_pool_connections_in_use Database pool connections currently in use.\n",
+        )?;
+        for l in &labels {
+            for (s, ts) in next()?.iter().zip(&timestamps) {
+                writeln!(w, "db_pool_connections_in_use{{{l}}} {} {ts}", s.db_in_use)?;
+            }
+        }
+
+        // The last two families need no replay: the pool size is fixed, and without
+        // HTTP toggles the incident state is the plan's.
+        w.write_all(
+            b"# TYPE db_pool_connections_max gauge\n\
+              # HELP db_pool_connections_max Size of the database connection pool.\n",
+        )?;
+        for (i, l) in labels.iter().enumerate() {
+            let max = Service::start(&self.names[i], self.seed, i, &self.plan)
+                .profile
+                .db_max;
+            for ts in &timestamps {
+                writeln!(w, "db_pool_connections_max{{{l}}} {max} {ts}")?;
+            }
+        }
+
+        w.write_all(
+            b"# TYPE sretop_demo_incident gauge\n\
+              # HELP sretop_demo_incident Whether the simulated service is in incident (1) or not (0).\n",
+        )?;
+        for (i, l) in labels.iter().enumerate() {
+            for (j, ts) in (self.first..).zip(&timestamps) {
+                let grid = j * self.step / HISTORY_STEP_S;
+                let on = self
+                    .plan
+                    .history_state(i, (grid * HISTORY_STEP_S) as f64)
+                    .unwrap_or(false);
+                writeln!(w, "sretop_demo_incident{{{l}}} {} {ts}", u8::from(on))?;
+            }
+        }
+        w.write_all(b"# EOF\n")
+    }
+}
+
+/// What the backfill needs of a service at one sample.
+#[derive(Debug, Clone, Copy)]
+struct Snapshot {
+    requests: [u64; SERIES.len()],
+    bins: [u64; BINS],
+    sum_s: f64,
+    count: u64,
+    cpu: f64,
+    db_in_use: u32,
 }
 
 fn abbreviate(names: &[String]) -> String {
@@ -1636,6 +2293,24 @@ mod tests {
                 "{lambda} {mean}"
             );
         }
+        // Small n (inversion): mean, variance and the range are right.
+        for &(n, p) in &[(5u64, 0.5), (20, 0.05), (48, 0.3), (48, 0.01)] {
+            let draws: Vec<f64> = (0..20_000).map(|_| rng.binomial(n, p) as f64).collect();
+            let mean = draws.iter().sum::<f64>() / draws.len() as f64;
+            let var = draws.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / draws.len() as f64;
+            let (m, v) = (n as f64 * p, n as f64 * p * (1.0 - p));
+            assert!((mean - m).abs() < 0.03 * m + 0.02, "{n} {p}: mean {mean}");
+            assert!((var - v).abs() < 0.06 * v + 0.02, "{n} {p}: variance {var}");
+            assert!(draws.iter().all(|&x| x <= n as f64));
+        }
+        let mut normals = Rng::new(9);
+        let z: Vec<f64> = (0..20_001).map(|_| normals.normal()).collect();
+        let mean = z.iter().sum::<f64>() / z.len() as f64;
+        let var = z.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / z.len() as f64;
+        assert!(
+            mean.abs() < 0.03 && (var - 1.0).abs() < 0.04,
+            "{mean} {var}"
+        );
         let split = rng.multinomial(1000, &[0.5, 0.25, 0.25]);
         assert_eq!(split.iter().sum::<u64>(), 1000);
         assert!((phi(0.0) - 0.5).abs() < 1e-7);
@@ -1744,6 +2419,336 @@ mod tests {
         assert!(m.body.contains("sretop_demo_incident{service=\"api\"} 0\n"));
     }
 
+    /// A backfilled sample: the sample and its timestamp.
+    type Timed = (Sample, u64);
+
+    /// Parses OpenMetrics written by `Backfill`, checking what can be checked cheaply:
+    /// `# EOF` last, TYPE before samples, families contiguous, sample names matching
+    /// their family's type, each metric's points contiguous with increasing timestamps,
+    /// counters monotonic.
+    fn parse_openmetrics(text: &str) -> Vec<Timed> {
+        assert!(text.ends_with("\n# EOF\n"), "must end with # EOF");
+        let body = &text[..text.len() - "# EOF\n".len()];
+        let mut out: Vec<Timed> = Vec::new();
+        let mut families: BTreeMap<String, String> = BTreeMap::new();
+        let mut family: Option<(String, String)> = None;
+        // Metrics (family + labels without `le`) already finished in this family.
+        let mut done: std::collections::BTreeSet<String> = Default::default();
+        let mut current_metric: Option<String> = None;
+        let mut last: BTreeMap<String, (u64, f64)> = BTreeMap::new();
+        for line in body.lines() {
+            if let Some(c) = line.strip_prefix("# ") {
+                let mut parts = c.splitn(3, ' ');
+                let (kind, name, rest) = (
+                    parts.next().unwrap(),
+                    parts.next().unwrap(),
+                    parts.next().unwrap(),
+                );
+                assert!(is_name(name) && !rest.is_empty(), "{line}");
+                match kind {
+                    "TYPE" => {
+                        assert!(
+                            families.insert(name.into(), rest.into()).is_none(),
+                            "family {name} not contiguous"
+                        );
+                        assert!(!name.ends_with("_total"), "counter family named {name}");
+                        family = Some((name.into(), rest.into()));
+                        done.clear();
+                        current_metric = None;
+                    }
+                    "HELP" => assert_eq!(family.as_ref().map(|f| f.0.as_str()), Some(name)),
+                    _ => panic!("unexpected comment {line}"),
+                }
+                continue;
+            }
+            assert!(!line.starts_with('#') && !line.is_empty(), "{line:?}");
+            let (sample, ts) = line.rsplit_once(' ').expect("timestamp");
+            let ts: u64 = ts.parse().unwrap_or_else(|_| panic!("timestamp in {line}"));
+            let s = parse_sample(sample).unwrap_or_else(|e| panic!("{e}: {line}"));
+            let (fam, kind) = family.as_ref().expect("sample before # TYPE");
+            let suffix =
+                s.0.strip_prefix(fam.as_str())
+                    .expect("sample of another family");
+            let allowed: &[&str] = match kind.as_str() {
+                "counter" => &["_total"],
+                "histogram" => &["_bucket", "_count", "_sum"],
+                "gauge" => &[""],
+                k => panic!("type {k}"),
+            };
+            assert!(allowed.contains(&suffix), "{line} in a {kind}");
+            // Each metric (a histogram's buckets, count and sum together) is contiguous.
+            let mut metric_labels = s.1.clone();
+            metric_labels.remove("le");
+            let metric = if kind == "histogram" {
+                format!("{fam}{metric_labels:?}")
+            } else {
+                format!("{}{metric_labels:?}", s.0)
+            };
+            if current_metric.as_ref() != Some(&metric) {
+                assert!(!done.contains(&metric), "metric {metric} not contiguous");
+                if let Some(m) = current_metric.replace(metric.clone()) {
+                    done.insert(m);
+                }
+            }
+            let series = format!("{}{:?}", s.0, s.1);
+            if let Some(&(t0, v0)) = last.get(&series) {
+                assert!(ts > t0, "timestamps not increasing in {series}");
+                if kind != "gauge" {
+                    assert!(s.2 >= v0, "counter {series} went down at {ts}");
+                }
+            }
+            assert!(s.2.is_finite() && s.2 >= 0.0, "{line}");
+            last.insert(series, (ts, s.2));
+            out.push((s, ts));
+        }
+        out
+    }
+
+    /// A small history: `names`, seed 42, checkout in scripted incident, 45 min at 5 s.
+    fn small_backfill(names: &[String]) -> (Backfill<'_>, Vec<Timed>) {
+        let plan = Plan::Scripted { service: 1 };
+        let b = Backfill {
+            names,
+            seed: 42,
+            plan,
+            epoch: 1_700_000_000,
+            step: 5,
+            first: 0,
+            count: 45 * 12,
+            job: "demo",
+            instance: "127.0.0.1:9464",
+        };
+        let mut buf = Vec::new();
+        b.write(&mut buf).unwrap();
+        let parsed = parse_openmetrics(&String::from_utf8(buf).unwrap());
+        (b, parsed)
+    }
+
+    #[test]
+    fn backfill_is_valid_openmetrics() {
+        let svcs = names(&["api", "checkout", "search"]);
+        let (b, samples) = small_backfill(&svcs);
+        let series: std::collections::BTreeSet<String> = samples
+            .iter()
+            .map(|(s, _)| format!("{}{:?}", s.0, s.1))
+            .collect();
+        assert_eq!(series.len(), svcs.len() * SERIES_PER_SERVICE);
+        assert_eq!(samples.len(), series.len() * b.count as usize);
+        for (s, ts) in &samples {
+            assert_eq!(s.1["job"], "demo");
+            assert_eq!(s.1["instance"], "127.0.0.1:9464");
+            assert!((b.epoch..b.epoch + 45 * 60).contains(ts));
+            assert_eq!(ts % 5, 0);
+        }
+        // Per service and timestamp, the same consistency as a live scrape.
+        let mut by_ts: BTreeMap<u64, Vec<Sample>> = BTreeMap::new();
+        for (s, ts) in samples {
+            by_ts.entry(ts).or_default().push(s);
+        }
+        assert_eq!(by_ts.len(), b.count as usize);
+        for (ts, at) in &by_ts {
+            check_consistency(at, &svcs);
+            // The scripted incident: checkout from 20 to 35 minutes after the epoch.
+            let t = ts - b.epoch;
+            let inc = get(at, "sretop_demo_incident", "checkout")
+                .next()
+                .unwrap()
+                .2;
+            assert_eq!(inc == 1.0, (1200..2100).contains(&t), "incident at {t}");
+            assert_eq!(
+                get(at, "sretop_demo_incident", "api").next().unwrap().2,
+                0.0
+            );
+        }
+        // The incident shows as a spike in checkout's error ratio.
+        let errors_between = |name: &str, from: u64, to: u64| {
+            let total = |ts: u64, f: &dyn Fn(&Sample) -> bool| -> f64 {
+                get(&by_ts[&(b.epoch + ts)], "http_requests_total", name)
+                    .filter(|s| f(s))
+                    .map(|s| s.2)
+                    .sum()
+            };
+            let is5 = |s: &Sample| s.1["code"].starts_with('5');
+            let errs = total(to, &is5) - total(from, &is5);
+            let all = total(to, &|_| true) - total(from, &|_| true);
+            errs / all
+        };
+        let calm = errors_between("checkout", 300, 1200);
+        let hot = errors_between("checkout", 1300, 2000);
+        let after = errors_between("checkout", 2200, 2695);
+        assert!(calm < 0.01 && after < 0.01, "{calm} {after}");
+        assert!(hot > 0.07, "{hot}");
+    }
+
+    #[test]
+    fn live_exporter_continues_the_backfill() {
+        let svcs = names(&["api", "checkout", "search"]);
+        let (b, samples) = small_backfill(&svcs);
+        let last_ts = b.timestamp(b.first + b.count - 1);
+        let last: BTreeMap<String, f64> = samples
+            .iter()
+            .filter(|(_, ts)| *ts == last_ts)
+            .map(|(s, _)| {
+                let mut l = s.1.clone();
+                l.remove("job");
+                l.remove("instance");
+                (format!("{}{l:?}", s.0), s.2)
+            })
+            .collect();
+
+        // A live exporter with the same seed and epoch, started 7 s after the last sample.
+        let mut sim = Sim::with_plan(&svcs, b.seed, &b.plan);
+        let start = (last_ts - b.epoch) as f64 + 7.0;
+        sim.fast_forward(&b.plan, (start / HISTORY_STEP_S as f64) as u64);
+        assert_eq!(sim.now, (last_ts - b.epoch) as f64 + 5.0);
+        // Its state at the last sample's grid point is the backfill's, series by series.
+        let mut at_last = Sim::with_plan(&svcs, b.seed, &b.plan);
+        at_last.fast_forward(&b.plan, (last_ts - b.epoch) / HISTORY_STEP_S);
+        let live = parse_exposition(&at_last.render());
+        assert_eq!(live.len(), last.len());
+        for s in &live {
+            let key = format!("{}{:?}", s.0, s.1);
+            assert_eq!(last.get(&key), Some(&s.2), "{key}");
+        }
+        // Then it goes live: counters keep rising from there, checkout is in incident.
+        sim.go_live(&b.plan);
+        sim.advance_to(start);
+        sim.advance_to(start + 5.0);
+        let later = parse_exposition(&sim.render());
+        for s in &later {
+            let key = format!("{}{:?}", s.0, s.1);
+            if s.0.starts_with("http_") {
+                assert!(s.2 >= last[&key], "{key} reset: {} -> {}", last[&key], s.2);
+            }
+        }
+        let count = |v: &[Sample]| {
+            get(v, "http_request_duration_seconds_count", "api")
+                .next()
+                .unwrap()
+                .2
+        };
+        // api serves ~120 req/s: 17 s more of them, give or take.
+        let grown = count(&later) - count(&live);
+        assert!((1000.0..3500.0).contains(&grown), "{grown}");
+        assert_eq!(sim.incident_services(), vec!["checkout"]);
+    }
+
+    #[test]
+    fn fast_forward_matches_a_sequential_replay() {
+        let svcs: Vec<String> = (1..=7).map(|i| format!("svc-{i:03}")).collect();
+        let plan = Plan::Flip {
+            service: 2,
+            every: 130.0,
+            on_at_zero: true,
+        };
+        let mut parallel = Sim::with_plan(&svcs, 3, &plan);
+        parallel.fast_forward(&plan, 500);
+        let mut sequential = Sim::with_plan(&svcs, 3, &plan);
+        for (i, s) in sequential.services.iter_mut().enumerate() {
+            s.advance_history(i, &plan, 0, 250);
+            s.advance_history(i, &plan, 250, 500);
+        }
+        sequential.now = 2500.0;
+        assert_eq!(parallel.render(), sequential.render());
+        // 2500 s / 130 s = 19 toggles after starting on: off.
+        assert_eq!(plan.history_state(2, 2500.0), Some(false));
+        assert!(parallel.incident_services().is_empty());
+    }
+
+    #[test]
+    fn live_flips_follow_the_plan() {
+        let svcs = names(&["api", "checkout"]);
+        let plan = Plan::from_cli(Some(1), Some(100.0));
+        assert_eq!(
+            plan,
+            Plan::Flip {
+                service: 1,
+                every: 100.0,
+                on_at_zero: true
+            }
+        );
+        // Live from 0 (no epoch): toggles at 100, 200, ...
+        let mut sim = Sim::with_plan(&svcs, 1, &plan);
+        sim.go_live(&plan);
+        for (t, on) in [(50.0, true), (150.0, false), (250.0, true), (999.0, false)] {
+            sim.advance_to(t);
+            assert_eq!(sim.services[1].incident, on, "at {t}");
+            assert_eq!(plan.history_state(1, t), Some(on), "plan at {t}");
+        }
+        // Live after replaying history to 1010 s: in phase with the plan.
+        let mut sim = Sim::with_plan(&svcs, 1, &plan);
+        sim.fast_forward(&plan, 202);
+        assert!(sim.services[1].incident, "10 toggles after starting on");
+        sim.go_live(&plan);
+        sim.advance_to(1099.0);
+        assert!(sim.services[1].incident);
+        sim.advance_to(1100.5);
+        assert!(!sim.services[1].incident);
+        // Without --flip-every, --incident is on from the start of live serving.
+        let plan = Plan::from_cli(Some(0), None);
+        let mut sim = Sim::with_plan(&svcs, 1, &plan);
+        sim.go_live(&plan);
+        assert_eq!(sim.incident_services(), vec!["api"]);
+        assert_eq!(Plan::from_cli(None, None), Plan::None);
+    }
+
+    #[test]
+    fn latency_bins_match_the_distribution() {
+        let s = Service::new("checkout", 1);
+        for (load, incident) in [(0.8, false), (1.3, false), (1.0, true)] {
+            let mut s = s.clone();
+            s.set_incident(incident);
+            let mix = s.latency(load);
+            let b = mix.bins();
+            let mut lo = 0.0;
+            for (i, p) in b.probs.iter().enumerate() {
+                let hi = mix.cdf(BUCKETS.get(i).copied().unwrap_or(f64::INFINITY));
+                assert!((p - (hi - lo)).abs() < 1e-12, "bin {i}");
+                lo = hi;
+            }
+            assert!((b.mean - mix.mean()).abs() < 1e-12 * mix.mean());
+            let total: f64 = b.probs.iter().zip(&b.means).map(|(p, m)| p * m).sum();
+            assert!((total - mix.mean()).abs() < 0.02 * mix.mean(), "{total}");
+        }
+    }
+
+    #[test]
+    fn backfill_cli() {
+        let cli = Cli::try_parse_from([
+            "sretop-demo",
+            "--backfill",
+            "6h",
+            "--backfill-out",
+            "/tmp/x.om",
+            "--epoch",
+            "1700000000",
+        ])
+        .unwrap();
+        assert_eq!(cli.backfill, Some(6.0 * 3600.0));
+        assert_eq!(cli.backfill_step, 5);
+        assert_eq!(cli.backfill_job, "demo");
+        assert_eq!(cli.epoch, Some(1_700_000_000));
+        assert!(Cli::try_parse_from(["sretop-demo", "--backfill", "1h"]).is_err());
+        assert!(Cli::try_parse_from(["sretop-demo", "--backfill-out", "x"]).is_err());
+        assert!(Cli::try_parse_from(["sretop-demo", "--backfill-step", "10"]).is_err());
+        for bad in ["0", "-1", "1.5"] {
+            assert!(Cli::try_parse_from([
+                "sretop-demo",
+                "--backfill",
+                "1h",
+                "--backfill-out",
+                "x",
+                "--backfill-step",
+                bad
+            ])
+            .is_err());
+        }
+        assert_eq!(human_secs(3600), "1h");
+        assert_eq!(human_secs(5400), "1h30m");
+        assert_eq!(human_secs(95), "1m35s");
+        assert_eq!(human_secs(0), "0s");
+    }
+
     async fn roundtrip(addr: SocketAddr, raw: &[u8]) -> String {
         let mut s = TcpStream::connect(addr).await.unwrap();
         s.write_all(raw).await.unwrap();
@@ -1796,26 +2801,5 @@ mod tests {
         let r = roundtrip(addr, b"GET /incident HTTP/1.1\r\n\r\n").await;
         assert!(r.starts_with("HTTP/1.1 200 "));
         server.abort();
-    }
-}
-
-#[cfg(test)]
-mod scratch_bench {
-    use super::*;
-    #[test]
-    fn scratch_step_cost() {
-        let names: Vec<String> = (1..=50).map(|i| format!("svc-{i:03}")).collect();
-        for dt in [1.0f64, 5.0] {
-            let mut sim = Sim::new(&names, 1);
-            let t0 = Instant::now();
-            let steps = (3600.0 / dt) as u64;
-            for k in 1..=steps {
-                for s in &mut sim.services {
-                    s.step(dt, k as f64 * dt);
-                }
-            }
-            let el = t0.elapsed();
-            eprintln!("dt {dt}: {:?} per service-step", el / (steps as u32 * 50));
-        }
     }
 }

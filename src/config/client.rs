@@ -101,8 +101,9 @@ impl SourceConfig {
     }
 }
 
-/// Risky but allowed settings, one message each, to show at start-up. `path` is the config
-/// file the messages name.
+/// Risky but allowed settings, one message each, to show at start-up: insecure sources, what
+/// the SLO imports skipped, SLOs whose budget or alert conditions cannot work as meant. `path`
+/// is the config file the messages name.
 pub fn warnings(config: &Config, path: &Path) -> Vec<String> {
     let file = path.display();
     let mut out = Vec::new();
@@ -144,6 +145,8 @@ pub fn warnings(config: &Config, path: &Path) -> Vec<String> {
             }
         }
     }
+    out.extend(config.import_warnings.iter().cloned());
+    out.extend(super::slo_check::slo_warnings(config, path));
     out
 }
 

@@ -89,5 +89,10 @@ pub fn minimal(url: &str) -> Config {
         signals: SignalDefaults::default(),
         thresholds: Thresholds::default(),
         services: Vec::new(),
+        alert_windows: Default::default(),
+        policy: Default::default(),
+        slo_defaults: Default::default(),
+        imports: Vec::new(),
+        import_warnings: Vec::new(),
     }
 }

@@ -212,7 +212,7 @@ fn improve(message: &str, field: &str) -> String {
 
 /// Where a key that is not a top-level key belongs.
 fn section_of(key: &str) -> Option<&'static str> {
-    const SECTIONS: [(&str, &[&str]); 4] = [
+    const SECTIONS: [(&str, &[&str]); 7] = [
         (
             "under `signals:`",
             &[
@@ -239,7 +239,16 @@ fn section_of(key: &str) -> Option<&'static str> {
             ],
         ),
         ("under `thresholds:`", &["errors", "latency", "traffic"]),
-        ("in an entry of `services:`", &["label_value", "queries"]),
+        (
+            "in an entry of `services:`",
+            &["label_value", "queries", "slos"],
+        ),
+        ("in an entry of a service's `slos:`", &["objective", "sli"]),
+        ("under `policy:`", &["green_above", "red_below", "actions"]),
+        (
+            "under `slo_defaults:`",
+            &["budgeting", "min_events", "long_refresh"],
+        ),
     ];
     SECTIONS
         .iter()

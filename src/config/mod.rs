@@ -1,28 +1,38 @@
 //! Configuration: schema, loading, validation.
 //!
 //! ```text
-//!  locate(--config) ─▶ load(path) ─▶ parse(text) = deserialize ─▶ expand ${VAR} ─▶ resolve paths ─▶ validate
-//!                                                                             │
-//!                      SourceConfig::client_options() ◀── secrets read here ─┘
+//!  locate(--config) ─▶ load(path) ─▶ parse(text) = deserialize ─▶ expand ${VAR} ─▶ resolve paths ─▶ validate ─▶ import SLOs
+//!                                                                                                                 │
+//!                      SourceConfig::client_options() ◀── secrets read here ──────────────────────────────────────┘
 //! ```
+//!
+//! Imported SLOs are merged into `services[].slos` (a service named by an import and not
+//! configured is appended), so the rest of the program sees one config. What an import cannot
+//! carry over is skipped and reported by [`warnings`].
 //!
 //! Every error is a [`ConfigError`] whose `Display` is the whole message for the user, e.g.
 //! `config.yaml:12:7: services[1].thresholds.errors.warn: invalid type: string "high", expected f64`.
 pub mod duration;
 pub mod schema;
+pub mod slo;
 
 mod client;
 mod discover;
+mod effective;
 mod error;
 mod expand;
+mod import;
 mod position;
+mod slo_check;
 mod validate;
 
 pub use client::warnings;
 pub use discover::{default_path, locate, locate_in, minimal, CONFIG_ENV};
 pub use duration::Duration;
+pub use effective::{builtin_alert_window_set, has_window_placeholder, BUILTIN_ALERT_WINDOW_SETS};
 pub use error::{did_you_mean, ConfigError};
 pub use schema::*;
+pub use slo::*;
 pub use validate::{check_url, validate};
 
 use std::path::{Path, PathBuf};
@@ -46,8 +56,9 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 }
 
 /// Parses and validates config text; `path` only names the file in messages and anchors
-/// relative `ca_file` and secret `file` paths (to the file's directory). `${VAR}` in
-/// `sources[].url` and `sources[].headers` is expanded from the process environment.
+/// relative `ca_file`, secret `file` and `imports[].path` paths (to the file's directory).
+/// `${VAR}` in `sources[].url` and `sources[].headers` is expanded from the process
+/// environment. The files named by `imports` are read here.
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     parse_with_env(text, path, &|name| std::env::var(name).ok())
 }
@@ -64,6 +75,7 @@ pub fn parse_with_env(
     expand_variables(&mut config, text, path, env)?;
     resolve_paths(&mut config, path.parent(), env("HOME").as_deref());
     validate(&config, text, path)?;
+    import::resolve(&mut config, text, path)?;
     Ok(config)
 }
 
@@ -109,6 +121,9 @@ fn resolve_paths(config: &mut Config, base: Option<&Path>, home: Option<&str>) {
             }) => resolve(file),
             _ => {}
         }
+    }
+    for import in &mut config.imports {
+        resolve(&mut import.path);
     }
 }
 

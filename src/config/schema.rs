@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::duration::Duration;
+use super::slo::*;
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -41,6 +42,24 @@ pub struct Config {
     /// The services shown on the overview, in this order.
     #[serde(default)]
     pub services: Vec<ServiceConfig>,
+    /// Named multi-window, multi-burn-rate alert sets (besides the built-in `google-30d` and
+    /// `google-28d`).
+    #[serde(default)]
+    pub alert_windows: AlertWindowSets,
+    /// The error-budget policy.
+    #[serde(default)]
+    pub policy: PolicyConfig,
+    /// Defaults for every SLO.
+    #[serde(default)]
+    pub slo_defaults: SloDefaults,
+    /// SLO definitions in Sloth or OpenSLO files.
+    #[serde(default)]
+    pub imports: Vec<ImportConfig>,
+    /// Not part of the file: what the imports could not carry over (each message names the
+    /// imported file and the SLO). Filled by [`parse`](super::parse); [`warnings`](super::warnings)
+    /// includes them.
+    #[serde(skip)]
+    pub import_warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
@@ -264,6 +283,9 @@ pub struct ServiceConfig {
     /// Saturation gauges for this service; default: `signals.saturation`.
     #[serde(default)]
     pub saturation: Option<Vec<SaturationConfig>>,
+    /// Service level objectives.
+    #[serde(default)]
+    pub slos: Vec<SloConfig>,
 }
 
 /// PromQL templates. Placeholders: `{{selector}}` (the service's matchers, without braces),

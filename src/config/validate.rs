@@ -36,6 +36,8 @@ pub fn validate(config: &Config, text: &str, file: &Path) -> Result<(), ConfigEr
     check.signals(config)?;
     check.thresholds(&root.key("thresholds"), &config.thresholds)?;
     check.services(config)?;
+    check.slo_config(config)?;
+    check.imports(config)?;
     Ok(())
 }
 
@@ -80,13 +82,15 @@ pub(crate) fn is_label_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-struct Check<'a> {
-    file: &'a Path,
-    text: &'a str,
+/// The file being checked and its text, to locate the field at fault. The SLO rules live in
+/// [`slo_check`](super::slo_check), as more methods of this type.
+pub(super) struct Check<'a> {
+    pub(super) file: &'a Path,
+    pub(super) text: &'a str,
 }
 
 impl Check<'_> {
-    fn fail(&self, field: &FieldPath, message: impl Into<String>) -> ConfigError {
+    pub(super) fn fail(&self, field: &FieldPath, message: impl Into<String>) -> ConfigError {
         ConfigError::invalid(self.file, self.text, field, message)
     }
 
@@ -100,14 +104,18 @@ impl Check<'_> {
         Ok(())
     }
 
-    fn positive(&self, field: &FieldPath, duration: Duration) -> Result<(), ConfigError> {
+    pub(super) fn positive(
+        &self,
+        field: &FieldPath,
+        duration: Duration,
+    ) -> Result<(), ConfigError> {
         if duration == Duration::default() {
             return Err(self.fail(field, "must be longer than 0s"));
         }
         Ok(())
     }
 
-    fn not_empty(&self, field: &FieldPath, value: &str) -> Result<(), ConfigError> {
+    pub(super) fn not_empty(&self, field: &FieldPath, value: &str) -> Result<(), ConfigError> {
         if value.trim().is_empty() {
             return Err(self.fail(field, "must not be empty"));
         }

@@ -4,4 +4,6 @@ pub mod format;
 pub mod health;
 pub mod series;
 pub mod signals;
+pub mod slo;
+pub mod slo_plan;
 pub mod window;

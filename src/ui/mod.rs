@@ -3,9 +3,9 @@
 //! ```text
 //! ┌───────────────────────────────────────────────────────────────┐
 //! │ header: sretop · context · range · LIVE/HISTORY · updated …   │ 1 line
-//! │ tabs: Overview | Service                                      │ 1 line
+//! │ tabs: Overview | Service | SLOs | SLO                         │ 1 line
 //! │                                                               │
-//! │ the view (overview.rs / service.rs)                           │ the rest
+//! │ the view (overview.rs, service.rs, slos.rs, slo.rs)           │ the rest
 //! │                                                               │
 //! │ status: source health, query errors, key hints                │ 1 line
 //! └───────────────────────────────────────────────────────────────┘
@@ -15,6 +15,8 @@
 pub mod help;
 pub mod overview;
 pub mod service;
+pub mod slo;
+pub mod slos;
 pub mod theme;
 pub mod widgets;
 
@@ -51,6 +53,8 @@ pub fn render(app: &App, frame: &mut Frame) {
     match app.view {
         View::Overview => overview::render(frame, body, app),
         View::Service => service::render(frame, body, app),
+        View::Slos => slos::render(frame, body, app),
+        View::Slo => slo::render(frame, body, app),
     }
     widgets::status_line(frame, status, app);
     if app.help {

@@ -15,8 +15,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 use ratatui::Frame;
 
+use super::slos::{band_style, gauge};
 use super::theme::THEME;
 use super::widgets::{freshness_glyph, freshness_span, freshness_style, sparkline_into};
+use crate::app::slo::SloStatus;
 use crate::app::{App, Freshness, ServiceState};
 use crate::domain::format;
 use crate::domain::health::{judge, judge_low, Status};
@@ -62,6 +64,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
 /// Column positions, computed once per frame from the width.
 struct Columns {
     name: (u16, u16),
+    /// The worst SLO's budget gauge, when any SLO is configured.
+    budget: Option<(u16, u16)>,
     traffic: (u16, u16),
     errors: (u16, u16),
     latency: (u16, u16),
@@ -77,8 +81,10 @@ impl Columns {
             .max()
             .unwrap_or(8)
             .clamp(7, 20) as u16;
-        // Freshness marker (1) and five gaps of one cell.
-        let rest = width.saturating_sub(name_w + 2 + 4);
+        let budget_w: u16 = if app.slos.is_empty() { 0 } else { 11 };
+        // Freshness marker (1) and the gaps of one cell.
+        let rest =
+            width.saturating_sub(name_w + 2 + 4 + if budget_w > 0 { budget_w + 1 } else { 0 });
         let traffic = rest * 22 / 100;
         let errors = rest * 20 / 100;
         let latency = rest * 33 / 100;
@@ -89,8 +95,11 @@ impl Columns {
             x = x.saturating_add(w).saturating_add(1);
             col
         };
+        let name = next(name_w);
+        let budget = (budget_w > 0).then(|| next(budget_w));
         Columns {
-            name: next(name_w),
+            name,
+            budget,
             traffic: next(traffic),
             errors: next(errors),
             latency: next(latency),
@@ -126,6 +135,10 @@ impl Widget for ServiceList<'_> {
             buf.set_stringn(area.x + col.0, y, text, usize::from(col.1), style);
         };
         put(buf, cols.name, y, "SERVICE", THEME.dim);
+        if let Some(col) = cols.budget {
+            put(buf, col, y, "SLO BUDGET", THEME.dim);
+        }
+        let worst = worst_slos(app);
         put(buf, cols.traffic, y, "TRAFFIC", THEME.dim);
         put(buf, cols.errors, y, "ERRORS", THEME.dim);
         put(
@@ -158,6 +171,16 @@ impl Widget for ServiceList<'_> {
             let glyph = freshness_glyph(&fresh);
             buf.set_span(area.x, y, &glyph, 1);
             put(buf, cols.name, y, &svc.name, Style::new());
+            if let (Some(col), Some(Some(status))) = (cols.budget, worst.get(i)) {
+                let style = band_style(status.band).patch(dim);
+                put(
+                    buf,
+                    col,
+                    y,
+                    &gauge(status.budget.remaining, usize::from(col.1)),
+                    style,
+                );
+            }
             for (col, cell) in [
                 (cols.traffic, traffic(svc)),
                 (cols.errors, errors(svc)),
@@ -168,6 +191,23 @@ impl Widget for ServiceList<'_> {
             }
         }
     }
+}
+
+/// Each service's worst SLO (lowest remaining budget; "no data" only when nothing else is
+/// known), or `None` for a service without SLOs.
+fn worst_slos(app: &App) -> Vec<Option<SloStatus>> {
+    let mut worst: Vec<Option<SloStatus>> = vec![None; app.services.len()];
+    for state in &app.slos {
+        let status = state.status(&app.config.policy, app.now);
+        let Some(slot) = worst.get_mut(state.spec.service) else {
+            continue;
+        };
+        let rank = |s: &SloStatus| s.budget.remaining.unwrap_or(f64::INFINITY);
+        if slot.as_ref().is_none_or(|w| rank(&status) < rank(w)) {
+            *slot = Some(status);
+        }
+    }
+    worst
 }
 
 /// What one signal cell shows.

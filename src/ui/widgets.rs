@@ -164,14 +164,14 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App) {
         .filter(|q| q.last_error.is_some())
         .filter(|q| {
             app.sources
-                .get(&q.plan.source)
+                .get(q.plan.source())
                 .is_none_or(|s| s.down_since.is_none())
         })
         .collect::<Vec<_>>();
     if let Some(q) = failing.first() {
         let reason = q.last_error.as_ref().map(|(_, e)| e.as_str()).unwrap_or("");
         spans.push(Span::styled(
-            format!("⚠ {} query failed: {reason} ", q.plan.kind.label()),
+            format!("⚠ {} query failed: {reason} ", q.plan.label()),
             THEME.warn,
         ));
     }

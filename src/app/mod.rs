@@ -6,6 +6,8 @@
 //! what is in flight, how long a down source waits before the next try), so it is tested with a
 //! fake clock.
 
+pub mod slo;
+
 use chrono::{DateTime, FixedOffset, Utc};
 use crossterm::event::{KeyEvent, KeyEventKind};
 use std::collections::BTreeMap;
@@ -15,9 +17,11 @@ use crate::domain::format;
 use crate::domain::health::{judge, judge_low, Status};
 use crate::domain::series::Series;
 use crate::domain::signals::{self, QueryPlan, SignalKind};
+use crate::domain::slo_plan::{self, Count, Shape, SloQueryPlan};
 use crate::domain::window::Window;
 use crate::keys::{self, Action};
 use crate::prom::{PromError, QueryData, QueryResponse};
+use slo::SloState;
 
 /// How many points a range query asks for by default; sparklines and charts downsample from
 /// it.
@@ -34,15 +38,21 @@ pub enum View {
     Overview,
     /// One service, large charts.
     Service,
+    /// Every SLO, one row each.
+    Slos,
+    /// One SLO: burn rates, budget consumption, policy, PromQL.
+    Slo,
 }
 
 impl View {
-    pub const ALL: [View; 2] = [View::Overview, View::Service];
+    pub const ALL: [View; 4] = [View::Overview, View::Service, View::Slos, View::Slo];
 
     pub fn title(self) -> &'static str {
         match self {
             View::Overview => "Overview",
             View::Service => "Service",
+            View::Slos => "SLOs",
+            View::Slo => "SLO",
         }
     }
 
@@ -51,8 +61,15 @@ impl View {
         match name.to_ascii_lowercase().as_str() {
             "overview" => Some(View::Overview),
             "service" | "detail" => Some(View::Service),
+            "slos" => Some(View::Slos),
+            "slo" => Some(View::Slo),
             _ => None,
         }
+    }
+
+    /// Views that list things (`g`/`G` apply).
+    pub fn is_list(self) -> bool {
+        matches!(self, View::Overview | View::Slos)
     }
 }
 
@@ -90,7 +107,9 @@ pub struct Fetch {
     pub generation: u64,
     pub source: String,
     pub promql: String,
+    /// For a range query the window; for an instant query, evaluated at `window.end`.
     pub window: Window,
+    pub instant: bool,
 }
 
 /// Thresholds of one service, overrides applied.
@@ -167,10 +186,51 @@ impl ServiceState {
     }
 }
 
+/// What a query is for.
+#[derive(Debug, Clone)]
+pub enum Plan {
+    Signal(QueryPlan),
+    Slo(SloQueryPlan),
+}
+
+impl Plan {
+    pub fn source(&self) -> &str {
+        match self {
+            Plan::Signal(p) => &p.source,
+            Plan::Slo(p) => &p.source,
+        }
+    }
+
+    /// A short name for messages: `traffic`, `SLO total 1h`.
+    pub fn label(&self) -> String {
+        match self {
+            Plan::Signal(p) => p.kind.label(),
+            Plan::Slo(p) => {
+                let count = match p.count {
+                    Count::Bad => "bad events",
+                    Count::Total => "total events",
+                    Count::Good => "good events",
+                    Count::GoodSlices => "good slices",
+                    Count::TotalSlices => "slices",
+                };
+                let over = match p.shape {
+                    Shape::Instant { lookback: Some(s) } => {
+                        format!(" over {}", Duration::from_secs(s))
+                    }
+                    Shape::Instant { lookback: None } => " over the SLO window".into(),
+                    Shape::History => " (history)".into(),
+                    Shape::Consumption => " (consumption)".into(),
+                };
+                format!("SLO {count}{over}")
+            }
+        }
+    }
+}
+
 /// Poll bookkeeping for one query.
 #[derive(Debug, Clone)]
 pub struct QueryState {
-    pub plan: QueryPlan,
+    pub plan: Plan,
     /// The generation of the request in flight, if any.
     pub in_flight: Option<u64>,
     /// When this query is next due; `None` means "not again" (a historical window already
@@ -222,6 +282,9 @@ pub struct App {
     pub config: Config,
     pub context: String,
     pub services: Vec<ServiceState>,
+    pub slos: Vec<SloState>,
+    /// The selected row of the SLO list.
+    pub slo_selected: usize,
     pub queries: Vec<QueryState>,
     pub sources: BTreeMap<String, SourceState>,
     pub view: View,
@@ -259,6 +322,8 @@ impl App {
         let mut app = App {
             context,
             services: Vec::new(),
+            slos: Vec::new(),
+            slo_selected: 0,
             queries: Vec::new(),
             sources: config
                 .sources
@@ -320,8 +385,26 @@ impl App {
                 }
             })
             .collect();
+        let specs = slo_plan::specs(&self.config, &self.context, slo::burn_windows);
+        let slo_plans = slo_plan::plan(&specs);
+        self.slos = specs
+            .into_iter()
+            .enumerate()
+            .map(|(i, spec)| {
+                let mut state = SloState::new(spec, &self.config);
+                state.feeds = slo_plans
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.members.iter().any(|m| m.slo == i))
+                    .map(|(q, _)| plans.len() + q)
+                    .collect();
+                state
+            })
+            .collect();
         self.queries = plans
             .into_iter()
+            .map(Plan::Signal)
+            .chain(slo_plans.into_iter().map(Plan::Slo))
             .map(|plan| QueryState {
                 plan,
                 in_flight: None,
@@ -336,6 +419,7 @@ impl App {
             })
             .collect();
         self.selected = self.selected.min(self.services.len().saturating_sub(1));
+        self.slo_selected = self.slo_selected.min(self.slos.len().saturating_sub(1));
         self.generation += 1;
     }
 
@@ -418,7 +502,7 @@ impl App {
     }
 
     fn on_key(&mut self, key: &KeyEvent) {
-        let Some(action) = keys::lookup(key, self.view == View::Overview) else {
+        let Some(action) = keys::lookup(key, self.view.is_list()) else {
             return;
         };
         self.dirty = true;
@@ -427,24 +511,33 @@ impl App {
             self.help = false;
             return;
         }
-        let last = self.services.len().saturating_sub(1);
+        let in_slos = matches!(self.view, View::Slos | View::Slo);
+        let (cursor, len) = if in_slos {
+            (&mut self.slo_selected, self.slos.len())
+        } else {
+            (&mut self.selected, self.services.len())
+        };
+        let last = len.saturating_sub(1);
         match action {
             Action::Quit => self.quit = true,
             Action::Help => self.help = !self.help,
-            Action::Up => self.selected = self.selected.saturating_sub(1),
-            Action::Down => self.selected = (self.selected + 1).min(last),
-            Action::Top => self.selected = 0,
-            Action::Bottom => self.selected = last,
+            Action::Up => *cursor = cursor.saturating_sub(1),
+            Action::Down => *cursor = (*cursor + 1).min(last),
+            Action::Top => *cursor = 0,
+            Action::Bottom => *cursor = last,
             Action::Open => {
-                if !self.services.is_empty() {
-                    self.view = View::Service;
+                if len > 0 {
+                    self.view = if in_slos { View::Slo } else { View::Service };
                 }
             }
             Action::Back => {
                 if self.help {
                     self.help = false;
                 } else {
-                    self.view = View::Overview;
+                    self.view = match self.view {
+                        View::Slo => View::Slos,
+                        _ => View::Overview,
+                    };
                 }
             }
             Action::NextView | Action::PrevView => {
@@ -527,7 +620,8 @@ impl App {
         let window = self.window();
         let rate = self.rate_window(&window);
         let mut cmds = Vec::new();
-        for (i, q) in self.queries.iter_mut().enumerate() {
+        for i in 0..self.queries.len() {
+            let q = &self.queries[i];
             if q.in_flight == Some(self.generation) {
                 continue;
             }
@@ -535,23 +629,78 @@ impl App {
             if due > self.now {
                 continue;
             }
+            let (promql, fetch_window, instant) = match &q.plan {
+                Plan::Signal(p) => (p.promql(&rate), window, false),
+                Plan::Slo(p) => match self.slo_request(p, &window) {
+                    Some(request) => request,
+                    None => {
+                        // Nothing to ask for this window (history of a calendar SLO).
+                        self.queries[i].next_due = None;
+                        continue;
+                    }
+                },
+            };
+            let q = &mut self.queries[i];
             q.in_flight = Some(self.generation);
             q.dispatched = Some(self.now);
-            let promql = q.plan.promql(&rate);
             q.last_promql = Some(promql.clone());
             cmds.push(Cmd::Fetch(Fetch {
                 query: i,
                 generation: self.generation,
-                source: q.plan.source.clone(),
+                source: q.plan.source().to_string(),
                 promql,
-                window,
+                window: fetch_window,
+                instant,
             }));
         }
         cmds
     }
 
+    /// PromQL, window and kind (instant or range) for an SLO query, evaluated at the right edge
+    /// of the screen's window.
+    fn slo_request(&self, p: &SloQueryPlan, screen: &Window) -> Option<(String, Window, bool)> {
+        let t = screen.end;
+        let at = |secs: i64| Window {
+            start: secs,
+            end: secs,
+            step: 1,
+        };
+        let spec = &self.slos.get(p.members.first()?.slo)?.spec;
+        let now = chrono::DateTime::from_timestamp(t, 0).unwrap_or(self.now);
+        let (length, calendar) = match spec.window {
+            slo_plan::WindowSpec::Rolling(s) => (s, None),
+            slo_plan::WindowSpec::Calendar(period) => {
+                let cal = crate::domain::slo::CalendarWindow::containing(now, period);
+                (cal.lookback_secs(now).max(60), Some(cal))
+            }
+        };
+        let d = slo_plan::promql_duration;
+        Some(match p.shape {
+            Shape::Instant { lookback: Some(w) } => (p.promql(&d(w)), at(t), true),
+            Shape::Instant { lookback: None } => (p.promql(&d(length)), at(t), true),
+            Shape::History => {
+                if calendar.is_some() {
+                    return None;
+                }
+                let range = screen.end - screen.start;
+                let w = Window::new(t, range, 24, 60);
+                (p.promql(&d(length)), w, false)
+            }
+            Shape::Consumption => {
+                let w = Window::new(t, i64::try_from(length).unwrap_or(i64::MAX / 4), 120, 60);
+                let step = u64::try_from(w.step).unwrap_or(60);
+                (p.promql(&d(step)), w, false)
+            }
+        })
+    }
+
     fn on_fetched(&mut self, f: Fetched) {
         let refresh = chrono::Duration::seconds(self.refresh_secs());
+        let long_refresh = chrono::Duration::seconds(
+            i64::try_from(self.config.slo_defaults.long_refresh.as_secs())
+                .unwrap_or(300)
+                .max(self.refresh_secs()),
+        );
         let live = self.is_live();
         let now = self.now;
         let Some(q) = self.queries.get_mut(f.query) else {
@@ -569,7 +718,11 @@ impl App {
         // Every query of a round was sent at the same time: scheduling from the send time
         // (not the arrival) keeps them on one schedule and so on one window.
         let round = q.dispatched.unwrap_or(now);
-        let source_name = q.plan.source.clone();
+        let source_name = q.plan.source().to_string();
+        let every = match &q.plan {
+            Plan::Slo(p) if p.slow => long_refresh,
+            _ => refresh,
+        };
         match f.result {
             Ok(resp) => {
                 q.last_ok = Some(now);
@@ -578,17 +731,21 @@ impl App {
                 q.transport_failing = false;
                 q.warnings = resp.warnings;
                 // A historical window does not change: fetch it once.
-                q.next_due = live.then(|| round + refresh);
+                q.next_due = live.then(|| round + every);
                 let plan = q.plan.clone();
                 let source = self.sources.entry(source_name).or_default();
                 source.last_ok = Some(now);
                 source.down_since = None;
                 source.last_error = None;
-                self.apply(&plan, f.window, resp.data);
+                match plan {
+                    Plan::Signal(plan) => self.apply(&plan, f.window, resp.data),
+                    Plan::Slo(plan) => self.apply_slo(&plan, f.window, resp.data),
+                }
             }
             Err(err) => {
                 let reason = err.to_string();
                 q.last_error = Some((now, reason.clone()));
+                let err = &err;
                 if err.is_transport() {
                     q.failures += 1;
                     q.transport_failing = true;
@@ -599,17 +756,23 @@ impl App {
                     // The source is fine but this query is not (bad PromQL, too many series):
                     // retrying fast will not help.
                     q.transport_failing = false;
-                    q.next_due = Some(round + refresh);
+                    q.next_due = Some(round + every);
                 }
-                // The source is down when all its queries fail at the transport level; one
-                // slow query alone is that query's problem, shown on its panel.
+                // The source is down when it cannot be reached at all, or when every query on
+                // the refresh cadence fails at the transport level; one slow query timing out
+                // alone is that query's problem, shown on its panel.
+                let unreachable = matches!(
+                    err,
+                    PromError::Connect { .. } | PromError::Dns { .. } | PromError::Tls { .. }
+                );
                 let all_failing = self
                     .queries
                     .iter()
-                    .filter(|q| q.plan.source == source_name)
+                    .filter(|q| q.plan.source() == source_name)
+                    .filter(|q| !matches!(&q.plan, Plan::Slo(p) if p.slow))
                     .all(|q| q.transport_failing);
                 let source = self.sources.entry(source_name).or_default();
-                if all_failing {
+                if unreachable || all_failing {
                     source.down_since.get_or_insert(now);
                     source.last_error = Some(reason);
                 }
@@ -621,26 +784,94 @@ impl App {
     pub fn next_attempt(&self, source: &str) -> Option<DateTime<Utc>> {
         self.queries
             .iter()
-            .filter(|q| q.plan.source == source && q.in_flight.is_none())
+            .filter(|q| q.plan.source() == source && q.in_flight.is_none())
             .filter_map(|q| q.next_due)
             .min()
     }
 
+    /// Lays a successful SLO answer onto the SLOs it serves.
+    fn apply_slo(&mut self, plan: &SloQueryPlan, window: Window, data: QueryData) {
+        let series = labelled(data);
+        let count = series.len();
+        let mut seen = vec![false; plan.members.len()];
+        for (labels, samples) in &series {
+            for member in plan.members_for(labels, count) {
+                let Some(idx) = plan.members.iter().position(|m| std::ptr::eq(m, member)) else {
+                    continue;
+                };
+                seen[idx] = true;
+                let Some(state) = self.slos.get_mut(member.slo) else {
+                    continue;
+                };
+                let value = samples.last().map(|p| p.1).filter(|v| !v.is_nan());
+                match plan.shape {
+                    Shape::Instant { lookback } => {
+                        let counts = match lookback {
+                            Some(w) => state.windows.entry(w).or_default(),
+                            None => &mut state.own,
+                        };
+                        match plan.count {
+                            Count::GoodSlices => state.slices.0 = value,
+                            Count::TotalSlices => state.slices.1 = value,
+                            c => counts.set(c, value),
+                        }
+                    }
+                    Shape::History => {
+                        state.history.insert(
+                            plan.count,
+                            Series::from_samples(window, samples.iter().copied()),
+                        );
+                    }
+                    Shape::Consumption => {
+                        state.consumption.insert(
+                            plan.count,
+                            Series::from_samples(window, samples.iter().copied()),
+                        );
+                    }
+                }
+            }
+        }
+        // Members absent from the answer: no bad series means no errors yet (zero); no total
+        // means no traffic data; a missing bucket with traffic is a misconfigured threshold.
+        for (member, seen) in plan.members.iter().zip(seen) {
+            if seen {
+                continue;
+            }
+            let Some(state) = self.slos.get_mut(member.slo) else {
+                continue;
+            };
+            let absent = match plan.count {
+                Count::Bad => Some(0.0),
+                _ => None,
+            };
+            match plan.shape {
+                Shape::Instant { lookback } => {
+                    let counts = match lookback {
+                        Some(w) => state.windows.entry(w).or_default(),
+                        None => &mut state.own,
+                    };
+                    match plan.count {
+                        Count::GoodSlices => state.slices.0 = None,
+                        Count::TotalSlices => state.slices.1 = None,
+                        c => counts.set(c, absent),
+                    }
+                    if plan.count == Count::Good && counts.total.is_some_and(|t| t > 0.0) {
+                        state.missing_bucket = true;
+                    }
+                }
+                Shape::History => {
+                    state.history.insert(plan.count, Series::empty(window));
+                }
+                Shape::Consumption => {
+                    state.consumption.insert(plan.count, Series::empty(window));
+                }
+            }
+        }
+    }
+
     /// Lays a successful answer onto the services it serves.
     fn apply(&mut self, plan: &QueryPlan, window: Window, data: QueryData) {
-        type Labelled = (BTreeMap<String, String>, Vec<(f64, f64)>);
-        let series: Vec<Labelled> = match data {
-            QueryData::Matrix(m) => m
-                .into_iter()
-                .map(|s| (s.metric, s.values.into_iter().map(|p| (p.t, p.v)).collect()))
-                .collect(),
-            QueryData::Vector(v) => v
-                .into_iter()
-                .map(|s| (s.metric, vec![(s.value.t, s.value.v)]))
-                .collect(),
-            QueryData::Scalar(s) => vec![(BTreeMap::new(), vec![(s.t, s.v)])],
-            QueryData::String(_) => Vec::new(),
-        };
+        let series = labelled(data);
         let mut found: BTreeMap<usize, Series> = BTreeMap::new();
         let count = series.len();
         for (labels, samples) in &series {
@@ -677,6 +908,10 @@ impl App {
                 }
             }
         }
+    }
+
+    pub fn selected_slo(&self) -> Option<&SloState> {
+        self.slos.get(self.slo_selected)
     }
 
     /// How fresh the data fed by these queries is.
@@ -721,6 +956,25 @@ impl App {
 
     pub fn selected_service(&self) -> Option<&ServiceState> {
         self.services.get(self.selected)
+    }
+}
+
+/// One series of an answer: its labels and `(t, v)` samples.
+type Labelled = (BTreeMap<String, String>, Vec<(f64, f64)>);
+
+/// Series of an answer, whatever the result type.
+fn labelled(data: QueryData) -> Vec<Labelled> {
+    match data {
+        QueryData::Matrix(m) => m
+            .into_iter()
+            .map(|s| (s.metric, s.values.into_iter().map(|p| (p.t, p.v)).collect()))
+            .collect(),
+        QueryData::Vector(v) => v
+            .into_iter()
+            .map(|s| (s.metric, vec![(s.value.t, s.value.v)]))
+            .collect(),
+        QueryData::Scalar(s) => vec![(BTreeMap::new(), vec![(s.t, s.v)])],
+        QueryData::String(_) => Vec::new(),
     }
 }
 

@@ -1,0 +1,251 @@
+//! SLO state inside the app: the event counts fetched per look-back, and what they mean
+//! (budget, burn rates, alert conditions, policy band), computed on demand by the pure math in
+//! [`crate::domain::slo`].
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::{Config, PolicyConfig};
+use crate::domain::series::Series;
+use crate::domain::slo::{
+    self, Band, BudgetStatus, BurnEval, CalendarWindow, Events, Exhaustion, Slices, WindowPair,
+};
+use crate::domain::slo_plan::{Count, SliSpec, SloSpec, WindowSpec};
+use crate::domain::window::Window;
+
+/// Event counts over one look-back, as last fetched. `None`: not fetched, or no series.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Counts {
+    pub bad: Option<f64>,
+    pub total: Option<f64>,
+    pub good: Option<f64>,
+}
+
+impl Counts {
+    pub fn set(&mut self, count: Count, value: Option<f64>) {
+        match count {
+            Count::Bad => self.bad = value,
+            Count::Total => self.total = value,
+            Count::Good => self.good = value,
+            Count::GoodSlices | Count::TotalSlices => {}
+        }
+    }
+}
+
+/// One SLO and what was fetched for it.
+#[derive(Debug, Clone)]
+pub struct SloState {
+    pub spec: SloSpec,
+    pub pairs: Vec<WindowPair>,
+    /// Counts per burn-rate look-back (seconds).
+    pub windows: BTreeMap<u64, Counts>,
+    /// Counts over the SLO window itself.
+    pub own: Counts,
+    /// Time slices (good, total) over the SLO window.
+    pub slices: (Option<f64>, Option<f64>),
+    /// Per-count series of the SLO-window counts over the screen's range.
+    pub history: BTreeMap<Count, Series>,
+    /// Per-count series of per-step counts over the SLO window.
+    pub consumption: BTreeMap<Count, Series>,
+    /// The queries that feed this SLO.
+    pub feeds: Vec<usize>,
+    /// The first latency bucket lookup that found no `le` series although there was traffic.
+    pub missing_bucket: bool,
+}
+
+/// Everything the screens show about one SLO, computed from its counts.
+#[derive(Debug, Clone)]
+pub struct SloStatus {
+    pub budget: BudgetStatus,
+    pub band: Band,
+    pub burn: BurnEval,
+    /// Burn rate over the last hour (the rate time to exhaustion is estimated at).
+    pub burn_1h: Option<f64>,
+    pub exhaustion: Exhaustion,
+    /// The window length the factors use, in seconds.
+    pub window_secs: u64,
+    /// For calendar windows: elapsed fraction of the period.
+    pub elapsed: Option<f64>,
+}
+
+impl SloState {
+    pub fn new(spec: SloSpec, config: &Config) -> Self {
+        let set = spec_alert_set(config, &spec);
+        let pairs = slo::pairs_for(set.as_ref());
+        SloState {
+            spec,
+            pairs,
+            windows: BTreeMap::new(),
+            own: Counts::default(),
+            slices: (None, None),
+            history: BTreeMap::new(),
+            consumption: BTreeMap::new(),
+            feeds: Vec::new(),
+            missing_bucket: false,
+        }
+    }
+
+    /// Bad and total events from raw counts, by SLI shape.
+    pub fn events(&self, counts: &Counts) -> Option<Events> {
+        match self.spec.sli {
+            SliSpec::Latency { .. } => match (counts.good, counts.total) {
+                (Some(good), Some(total)) => Some(Events::new((total - good).max(0.0), total)),
+                (None, Some(total)) if total <= 0.0 => Some(Events::new(0.0, 0.0)),
+                _ => None,
+            },
+            _ => counts
+                .total
+                .map(|_| Events::from_series(counts.bad, counts.total)),
+        }
+    }
+
+    /// The SLO window's length in seconds and, for calendar windows, the period.
+    pub fn window_secs(&self, now: DateTime<Utc>) -> (u64, Option<CalendarWindow>) {
+        match self.spec.window {
+            WindowSpec::Rolling(s) => (s, None),
+            WindowSpec::Calendar(period) => {
+                let cal = CalendarWindow::containing(now, period);
+                (cal.length_secs(), Some(cal))
+            }
+        }
+    }
+
+    /// Budget, band, burn rates and conditions at `now`.
+    pub fn status(&self, policy: &PolicyConfig, now: DateTime<Utc>) -> SloStatus {
+        let (window_secs, calendar) = self.window_secs(now);
+        let b = slo::budget(self.spec.objective);
+        let budget = match (self.spec.time_slice, self.slices) {
+            (Some(_), (Some(good), Some(total))) => {
+                let slices = Slices { good, total };
+                let mut status =
+                    BudgetStatus::new(self.spec.objective, Events::new(total - good, total));
+                status.consumed = slices.consumed(b);
+                status.remaining = status.consumed.and_then(slo::remaining);
+                status.sli = slices.sli();
+                status
+            }
+            (Some(_), _) => BudgetStatus::new(self.spec.objective, Events::new(0.0, 0.0)),
+            (None, _) => BudgetStatus::new(
+                self.spec.objective,
+                self.events(&self.own).unwrap_or(Events::new(0.0, 0.0)),
+            ),
+        };
+        let band = budget.band(policy);
+        let lookup = |secs: u64| self.windows.get(&secs).and_then(|c| self.events(c));
+        let burn = slo::evaluate(&self.pairs, b, window_secs as f64, lookup);
+        let burn_1h = lookup(slo::TTE_RATE_WINDOW_SECS).and_then(|e| e.burn_rate(b));
+        let exhaustion = budget.exhaustion(std::time::Duration::from_secs(window_secs), burn_1h);
+        SloStatus {
+            budget,
+            band,
+            burn,
+            burn_1h,
+            exhaustion,
+            window_secs,
+            elapsed: calendar.and_then(|c| c.elapsed_fraction(now)),
+        }
+    }
+
+    /// Remaining budget over the screen's range (from the history counts), for sparklines.
+    pub fn remaining_history(&self) -> Option<Series> {
+        let b = slo::budget(self.spec.objective);
+        let (bad_count, total) = match self.spec.sli {
+            SliSpec::Latency { .. } => (Count::Good, self.history.get(&Count::Total)?),
+            _ => (Count::Bad, self.history.get(&Count::Total)?),
+        };
+        let other = self.history.get(&bad_count);
+        let values = total
+            .values
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let t = (*t)?;
+                let x = other.and_then(|s| s.values.get(i).copied().flatten());
+                let events = match self.spec.sli {
+                    SliSpec::Latency { .. } => Events::new((t - x?).max(0.0), t),
+                    _ => Events::from_series(x, Some(t)),
+                };
+                BudgetStatus::new(self.spec.objective, events)
+                    .remaining
+                    .filter(|r| r.is_finite())
+                    .map(|r| r * 100.0)
+                    .filter(|_| b > 0.0)
+            })
+            .collect();
+        Some(Series {
+            window: total.window,
+            values,
+        })
+    }
+
+    /// Budget consumed so far within the window, in percent, per step (for the drill-down).
+    pub fn consumption_curve(&self) -> Vec<(f64, f64)> {
+        let Some(total) = self.consumption.get(&Count::Total) else {
+            return Vec::new();
+        };
+        let other = match self.spec.sli {
+            SliSpec::Latency { .. } => self.consumption.get(&Count::Good),
+            _ => self.consumption.get(&Count::Bad),
+        };
+        let w: Window = total.window;
+        let intervals: Vec<(f64, Events)> = total
+            .values
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| {
+                let t_count = (*t)?;
+                let x = other.and_then(|s| s.values.get(i).copied().flatten());
+                let events = match self.spec.sli {
+                    SliSpec::Latency { .. } => Events::new((t_count - x?).max(0.0), t_count),
+                    _ => Events::from_series(x, Some(t_count)),
+                };
+                Some(((w.start + i as i64 * w.step) as f64, events))
+            })
+            .collect();
+        slo::cumulative_consumption(&intervals, slo::budget(self.spec.objective))
+            .into_iter()
+            .map(|(t, c)| (t, c * 100.0))
+            .collect()
+    }
+}
+
+/// The alert window set an SLO uses: its own, the default, or the built-in Google set.
+fn spec_alert_set(config: &Config, spec: &SloSpec) -> Option<crate::config::AlertWindowSet> {
+    let name = config.services.get(spec.service).and_then(|svc| {
+        svc.slos
+            .iter()
+            .find(|s| s.name == spec.name)
+            .and_then(|s| s.alert_windows.clone())
+    });
+    let name = name.or_else(|| config.slo_defaults.alert_windows.clone())?;
+    config
+        .alert_windows
+        .get(&name)
+        .cloned()
+        .or_else(|| slo::builtin_set(&name))
+}
+
+/// The look-backs every SLO needs for its burn-rate conditions and the 1 h rate.
+pub fn burn_windows(config: &Config, slo_cfg: &crate::config::SloConfig, _window: u64) -> Vec<u64> {
+    let name = slo_cfg
+        .alert_windows
+        .clone()
+        .or_else(|| config.slo_defaults.alert_windows.clone());
+    let set = name.and_then(|n| {
+        config
+            .alert_windows
+            .get(&n)
+            .cloned()
+            .or_else(|| slo::builtin_set(&n))
+    });
+    let pairs = slo::pairs_for(set.as_ref());
+    // The SLO window itself is fetched separately (it may be a growing calendar window).
+    slo::needed_windows(&pairs, 0)
+        .into_iter()
+        .chain([slo::TTE_RATE_WINDOW_SECS])
+        .filter(|w| *w > 0)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
