@@ -855,8 +855,8 @@ impl App {
                         Count::TotalSlices => state.slices.1 = None,
                         c => counts.set(c, absent),
                     }
-                    if plan.count == Count::Good && counts.total.is_some_and(|t| t > 0.0) {
-                        state.missing_bucket = true;
+                    if plan.count == Count::Good {
+                        counts.good_absent = true;
                     }
                 }
                 Shape::History => {
@@ -1227,6 +1227,95 @@ services: [{name: api}, {name: checkout}]
         fn errors_ratio(round: i32) -> f64 {
             f64::from(round + 1) / 100.0
         }
+    }
+
+    #[test]
+    fn slo_windows_of_a_day_or_more_refresh_slowly() {
+        let names = crate::fixture::demo_names();
+        let now = crate::fixture::fixed_now();
+        let mut app = App::new(
+            crate::fixture::config(&names),
+            now,
+            FixedOffset::east_opt(0).expect("utc"),
+        );
+        let cmds = app.update(Msg::Tick, now);
+        let total = cmds.len();
+        crate::fixture::answer(&mut app, cmds, now, None);
+        let at = |secs| now + chrono::Duration::seconds(secs);
+        // After one refresh only the golden signals and the short SLO windows are due.
+        let fast = app.update(Msg::Tick, at(15));
+        let slow_count = app
+            .queries
+            .iter()
+            .filter(|q| matches!(&q.plan, Plan::Slo(p) if p.slow))
+            .count();
+        assert_eq!(fast.len(), total - slow_count);
+        assert!(fast.iter().all(|Cmd::Fetch(f)| !matches!(
+            &app.queries[f.query].plan,
+            Plan::Slo(p) if p.slow
+        )));
+        crate::fixture::answer(&mut app, fast, at(15), None);
+        // After `long_refresh` (5 min) everything is due again.
+        assert_eq!(app.update(Msg::Tick, at(300)).len(), total);
+    }
+
+    #[test]
+    fn slo_status_comes_from_the_fetched_counts() {
+        let app = crate::fixture::app(&crate::fixture::demo_names());
+        let bands: Vec<crate::domain::slo::Band> = app
+            .slos
+            .iter()
+            .map(|s| s.status(&app.config.policy, app.now).band)
+            .collect();
+        use crate::domain::slo::Band::*;
+        assert_eq!(bands, vec![Green, Exhausted, Yellow, Red, NoData]);
+        let checkout = app.slos[1].status(&app.config.policy, app.now);
+        assert!(checkout.burn.page_firing, "24x burn pages");
+        assert!((checkout.budget.remaining.expect("remaining") + 0.2).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_missing_error_series_is_zero_errors_for_slos_too() {
+        let names = crate::fixture::demo_names();
+        let now = crate::fixture::fixed_now();
+        let mut app = App::new(
+            crate::fixture::config(&names),
+            now,
+            FixedOffset::east_opt(0).expect("utc"),
+        );
+        let cmds = app.update(Msg::Tick, now);
+        for Cmd::Fetch(f) in cmds {
+            let Plan::Slo(plan) = &app.queries[f.query].plan else {
+                continue;
+            };
+            // Totals answer 1000 for every member; bad counts answer nothing at all.
+            let data = match plan.count {
+                Count::Total => QueryData::Vector(
+                    plan.members
+                        .iter()
+                        .map(|m| crate::prom::InstantSample {
+                            metric: [(plan.by.clone(), m.label_value.clone())].into(),
+                            value: crate::prom::Sample { t: 0.0, v: 1000.0 },
+                        })
+                        .collect(),
+                ),
+                _ => QueryData::Vector(vec![]),
+            };
+            let msg = answer(
+                &f,
+                Ok(QueryResponse {
+                    data,
+                    warnings: vec![],
+                }),
+            );
+            app.update(msg, now);
+        }
+        let api = app.slos[0].status(&app.config.policy, app.now);
+        assert_eq!(api.budget.error_ratio, Some(0.0));
+        assert_eq!(api.band, crate::domain::slo::Band::Green);
+        // A latency SLO with traffic but no bucket at its threshold is flagged.
+        assert!(app.slos[2].missing_bucket());
+        assert!(!app.slos[0].missing_bucket());
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub struct Counts {
     pub bad: Option<f64>,
     pub total: Option<f64>,
     pub good: Option<f64>,
+    /// The bucket query succeeded but had no series at the threshold.
+    pub good_absent: bool,
 }
 
 impl Counts {
@@ -27,7 +29,10 @@ impl Counts {
         match count {
             Count::Bad => self.bad = value,
             Count::Total => self.total = value,
-            Count::Good => self.good = value,
+            Count::Good => {
+                self.good = value;
+                self.good_absent = false;
+            }
             Count::GoodSlices | Count::TotalSlices => {}
         }
     }
@@ -50,8 +55,6 @@ pub struct SloState {
     pub consumption: BTreeMap<Count, Series>,
     /// The queries that feed this SLO.
     pub feeds: Vec<usize>,
-    /// The first latency bucket lookup that found no `le` series although there was traffic.
-    pub missing_bucket: bool,
 }
 
 /// Everything the screens show about one SLO, computed from its counts.
@@ -82,8 +85,16 @@ impl SloState {
             history: BTreeMap::new(),
             consumption: BTreeMap::new(),
             feeds: Vec::new(),
-            missing_bucket: false,
         }
+    }
+
+    /// A latency SLO whose threshold is not a bucket boundary: traffic, but no `le` series at
+    /// the threshold (the config check's advice: pick one of the histogram's `le` values).
+    pub fn missing_bucket(&self) -> bool {
+        self.windows
+            .values()
+            .chain([&self.own])
+            .any(|c| c.good_absent && c.total.is_some_and(|t| t > 0.0))
     }
 
     /// Bad and total events from raw counts, by SLI shape.

@@ -1578,13 +1578,11 @@ fn main() -> ExitCode {
     let seed = cli.seed.unwrap_or_else(clock_seed);
     let now = unix_now();
     if let Some(e) = cli.epoch {
-        let e = e as f64;
-        // The backfill may start a little before its epoch is reached; live serving not.
-        if e > now {
+        if e as f64 > now {
             eprintln!("sretop-demo: --epoch {e} is in the future");
             return ExitCode::from(2);
         }
-        if now - e > MAX_HISTORY_S {
+        if now - e as f64 > MAX_HISTORY_S {
             eprintln!(
                 "sretop-demo: --epoch {e} is more than {} days ago",
                 MAX_HISTORY_S / 86_400.0

@@ -123,7 +123,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             deploy,
         ]),
     ];
-    if state.missing_bucket {
+    if state.missing_bucket() {
         lines.push(Line::styled(
             " ⚠ no histogram bucket at the latency threshold: the threshold must be one of the histogram's `le` values",
             THEME.warn,
@@ -132,7 +132,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     if let Some(d) = &spec.description {
         lines.push(Line::styled(format!(" {d}"), THEME.dim));
     }
-    let header_h = lines.len() as u16;
+    // Lines wrap on narrow terminals: reserve the rows they will take.
+    let width = usize::from(area.width.max(1));
+    let header_h = lines
+        .iter()
+        .map(|l| l.width().div_ceil(width).max(1))
+        .sum::<usize>()
+        .min(usize::from(area.height)) as u16;
     let table_h = state.pairs.len() as u16 + 3;
     let [head, table_area, rest] = Layout::vertical([
         Constraint::Length(header_h),
@@ -140,7 +146,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         Constraint::Min(0),
     ])
     .areas(area);
-    frame.render_widget(Paragraph::new(lines), head);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), head);
     burn_table(frame, table_area, app, &status);
     if rest.height < 3 {
         return;
