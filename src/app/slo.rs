@@ -223,35 +223,16 @@ impl SloState {
 
 /// The alert window set an SLO uses: its own, the default, or the built-in Google set.
 fn spec_alert_set(config: &Config, spec: &SloSpec) -> Option<crate::config::AlertWindowSet> {
-    let name = config.services.get(spec.service).and_then(|svc| {
-        svc.slos
-            .iter()
-            .find(|s| s.name == spec.name)
-            .and_then(|s| s.alert_windows.clone())
-    });
-    let name = name.or_else(|| config.slo_defaults.alert_windows.clone())?;
-    config
-        .alert_windows
-        .get(&name)
-        .cloned()
-        .or_else(|| slo::builtin_set(&name))
+    let svc = config.services.get(spec.service)?;
+    let slo_cfg = svc.slos.iter().find(|s| s.name == spec.name)?;
+    Some(config.slo_alert_windows(slo_cfg).1)
 }
 
-/// The look-backs every SLO needs for its burn-rate conditions and the 1 h rate.
+/// The look-backs an SLO needs for its burn-rate conditions and the 1 h rate (the SLO window
+/// itself is fetched separately: it may be a growing calendar window).
 pub fn burn_windows(config: &Config, slo_cfg: &crate::config::SloConfig, _window: u64) -> Vec<u64> {
-    let name = slo_cfg
-        .alert_windows
-        .clone()
-        .or_else(|| config.slo_defaults.alert_windows.clone());
-    let set = name.and_then(|n| {
-        config
-            .alert_windows
-            .get(&n)
-            .cloned()
-            .or_else(|| slo::builtin_set(&n))
-    });
-    let pairs = slo::pairs_for(set.as_ref());
-    // The SLO window itself is fetched separately (it may be a growing calendar window).
+    let (_, set) = config.slo_alert_windows(slo_cfg);
+    let pairs = slo::pairs_for(Some(&set));
     slo::needed_windows(&pairs, 0)
         .into_iter()
         .chain([slo::TTE_RATE_WINDOW_SECS])

@@ -364,47 +364,13 @@ impl WindowPair {
 /// page 6h/30m 5%, ticket 1d/2h 10%, ticket 3d/6h 10%. Over 30 d their factors are
 /// 14.4 / 6 / 3 / 1, over 28 d 13.44 / 5.6 / 2.8 / 0.933.
 pub fn google_pairs() -> Vec<WindowPair> {
-    let pair = |severity, long, short, budget_percent| WindowPair {
-        severity,
-        long: Duration::from_secs(long),
-        short: Duration::from_secs(short),
-        budget_percent,
-    };
-    vec![
-        pair(Severity::Page, HOUR_SECS, 300, 2.0),
-        pair(Severity::Page, 6 * HOUR_SECS, 1_800, 5.0),
-        pair(Severity::Ticket, DAY_SECS, 2 * HOUR_SECS, 10.0),
-        pair(Severity::Ticket, 3 * DAY_SECS, 6 * HOUR_SECS, 10.0),
-    ]
+    pairs_for(builtin_set("google-30d").as_ref())
 }
 
 /// A built-in alert window set by name (`google-30d`, `google-28d`): the Google pairs with
 /// the period they are written for. Named sets in the config take precedence.
 pub fn builtin_set(name: &str) -> Option<AlertWindowSet> {
-    let days = match name {
-        "google-30d" => 30,
-        "google-28d" => 28,
-        _ => return None,
-    };
-    let window = |p: &WindowPair| AlertWindow {
-        long: p.long,
-        short: p.short,
-        budget_percent: p.budget_percent,
-    };
-    let pairs = google_pairs();
-    Some(AlertWindowSet {
-        period: Duration::from_secs(days * DAY_SECS),
-        page: pairs
-            .iter()
-            .filter(|p| p.severity == Severity::Page)
-            .map(window)
-            .collect(),
-        ticket: pairs
-            .iter()
-            .filter(|p| p.severity == Severity::Ticket)
-            .map(window)
-            .collect(),
-    })
+    crate::config::builtin_alert_window_set(name)
 }
 
 /// The pairs of a configured set (pages first, then tickets, in config order), or the Google
@@ -412,7 +378,9 @@ pub fn builtin_set(name: &str) -> Option<AlertWindowSet> {
 /// scale to whatever window the SLO has.
 pub fn pairs_for(set: Option<&AlertWindowSet>) -> Vec<WindowPair> {
     let Some(set) = set else {
-        return google_pairs();
+        return builtin_set("google-30d")
+            .map(|set| pairs_for(Some(&set)))
+            .unwrap_or_default();
     };
     let convert = |severity| {
         move |w: &AlertWindow| WindowPair {
