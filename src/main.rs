@@ -51,7 +51,7 @@ fn real_main(cli: Cli) -> Result<ExitCode, String> {
         Some(Command::Snapshot(args)) => {
             rt.block_on(snapshot_cmd(config, tz, clients, warnings, &args))
         }
-        Some(Command::Check) => check(&config, path.as_deref()),
+        Some(Command::Check) => rt.block_on(check(&config, path.as_deref(), &clients)),
         Some(Command::Budget(args)) => rt.block_on(budget_cmd(config, tz, clients, &args)),
     };
     // Do not wait for requests still out (a DNS lookup that never answers can hold a blocking
@@ -223,7 +223,11 @@ async fn budget_cmd(
     Ok(ExitCode::from(report.verdict().exit_code()))
 }
 
-fn check(config: &Config, path: Option<&std::path::Path>) -> Result<ExitCode, String> {
+async fn check(
+    config: &Config,
+    path: Option<&std::path::Path>,
+    clients: &Clients,
+) -> Result<ExitCode, String> {
     let now = Utc::now();
     let mut app = App::new(config.clone(), now, Utc.fix());
     let cmds = app.update(sretop::app::Msg::Tick, now);
@@ -261,6 +265,65 @@ fn check(config: &Config, path: Option<&std::path::Path>) -> Result<ExitCode, St
             f.promql
         ));
     }
+    // Latency SLIs need their threshold to be a bucket boundary, or they match nothing.
+    let mut ok = true;
+    for state in &app.slos {
+        let sretop::domain::slo_plan::SliSpec::Latency {
+            histogram,
+            threshold,
+        } = &state.spec.sli
+        else {
+            continue;
+        };
+        let name = sretop::ui::slos::slo_name(&app, state);
+        let Some(client) = clients.get(&state.spec.source) else {
+            continue;
+        };
+        let selector = sretop::domain::signals::members_selector(
+            &state.spec.by,
+            &[state.spec.label_value.as_str()],
+            state.spec.extra.as_deref(),
+        );
+        let promql = format!("group by (le) ({histogram}_bucket{{{selector}}})");
+        match client.query(&promql, now).await {
+            Ok(resp) => {
+                let les: Vec<f64> = match resp.data {
+                    sretop::prom::QueryData::Vector(v) => v
+                        .iter()
+                        .filter_map(|s| s.metric.get("le")?.parse().ok())
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                if les.is_empty() {
+                    out.push_str(&format!(
+                        "warning: SLO {name}: no {histogram}_bucket series yet; cannot check the threshold\n"
+                    ));
+                } else if les
+                    .iter()
+                    .any(|le| (le - threshold).abs() <= 1e-9 * threshold.abs().max(1.0))
+                {
+                    out.push_str(&format!("ok: SLO {name}: bucket le={threshold} exists\n"));
+                } else {
+                    ok = false;
+                    let mut known: Vec<f64> = les.into_iter().filter(|l| l.is_finite()).collect();
+                    known.sort_by(f64::total_cmp);
+                    let known: Vec<String> = known.iter().map(f64::to_string).collect();
+                    out.push_str(&format!(
+                        "error: SLO {name}: threshold {threshold} is not a bucket boundary of {histogram} (le: {}); pick one of them\n",
+                        known.join(", ")
+                    ));
+                }
+            }
+            Err(e) => out.push_str(&format!(
+                "warning: SLO {name}: cannot check the threshold against source {}: {e}\n",
+                state.spec.source
+            )),
+        }
+    }
     print!("{out}");
-    Ok(ExitCode::SUCCESS)
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
