@@ -31,7 +31,8 @@
 //! and only then switches to on-demand steps: its counters continue exactly where the
 //! backfill ended, so `rate()` sees neither a reset nor a jump. The backfilled samples
 //! carry the `job` and `instance` labels Prometheus attaches when it scrapes
-//! (`--backfill-job`, and `--listen` as the instance), so they land in the same series.
+//! (`--backfill-job`, `--backfill-instance`, by default `demo` and the `--listen`
+//! address), so they land in the same series as the scraped ones.
 //!
 //! HTTP endpoints (HTTP/1.1, one request per connection):
 //! - `GET /metrics` — Prometheus text exposition format 0.0.4
@@ -116,8 +117,8 @@ struct Cli {
     )]
     backfill_step: u64,
 
-    /// The `job` label of the backfilled samples: the scrape job that will scrape the
-    /// live exporter (their `instance` label is the --listen address).
+    /// The `job` label of the backfilled samples: the name of the scrape job that will
+    /// scrape the live exporter (Prometheus adds `job` and `instance` when it scrapes).
     #[arg(
         long,
         value_name = "NAME",
@@ -125,6 +126,11 @@ struct Cli {
         requires = "backfill"
     )]
     backfill_job: String,
+
+    /// The `instance` label of the backfilled samples: the scrape target's address
+    /// [default: the --listen address].
+    #[arg(long, value_name = "HOST:PORT", requires = "backfill")]
+    backfill_instance: Option<String>,
 }
 
 /// Parses a positive duration: a plain number of seconds, or a number with an
@@ -1685,7 +1691,10 @@ fn backfill_main(
         first,
         count: end - first,
         job: &cli.backfill_job,
-        instance: &cli.listen.to_string(),
+        instance: &cli
+            .backfill_instance
+            .clone()
+            .unwrap_or_else(|| cli.listen.to_string()),
     };
     let took = Instant::now();
     let written = std::fs::File::create(out).and_then(|f| {
@@ -1705,7 +1714,7 @@ fn backfill_main(
     let (t0, t1) = (backfill.timestamp(first), backfill.timestamp(end - 1));
     eprintln!(
         "sretop-demo: wrote {} of history for {} services ({} samples x {} series, {:.1} MB) to {} in {:.2} s",
-        human_secs((now - from.max(epoch as f64)).round() as u64),
+        human_secs(duration.min(now - epoch as f64).round() as u64),
         names.len(),
         backfill.count,
         names.len() * SERIES_PER_SERVICE,
@@ -2725,6 +2734,7 @@ mod tests {
         assert_eq!(cli.backfill, Some(6.0 * 3600.0));
         assert_eq!(cli.backfill_step, 5);
         assert_eq!(cli.backfill_job, "demo");
+        assert_eq!(cli.backfill_instance, None);
         assert_eq!(cli.epoch, Some(1_700_000_000));
         assert!(Cli::try_parse_from(["sretop-demo", "--backfill", "1h"]).is_err());
         assert!(Cli::try_parse_from(["sretop-demo", "--backfill-out", "x"]).is_err());
