@@ -82,7 +82,7 @@ fn example_config_parses_and_validates() {
     assert_eq!(
         slos,
         [
-            ("api", "availability", 99.9),
+            ("api", "availability", 99.5),
             ("checkout", "availability", 99.5),
             ("checkout", "latency-300ms", 99.0),
             ("search", "latency-500ms", 99.0),
@@ -289,9 +289,10 @@ fn parse_never_panics_on_mangled_input() {
         for _ in 0..=next(3) {
             let at = next(mangled.len());
             match next(3) {
-                0 => {
+                0 if at < mangled.len() => {
                     mangled.remove(at);
                 }
+                0 => {}
                 1 => mangled.insert(at, inserts[next(inserts.len())]),
                 _ => mangled.truncate(at),
             }

@@ -91,13 +91,15 @@ pub fn band_status(band: Band) -> Status {
     }
 }
 
-/// `████░░░░ 42.0%`: a gauge of the remaining budget (empty when overspent).
+/// `████░░░░ 42.0%`: a gauge of the remaining budget (empty when overspent; `-897%` keeps
+/// its sign and magnitude, never clamped away).
 pub fn gauge(remaining: Option<f64>, width: usize) -> String {
     let bars = width.saturating_sub(7);
     let filled = remaining
         .map(|r| (r.clamp(0.0, 1.0) * bars as f64).round() as usize)
         .unwrap_or(0);
     let value = match remaining {
+        Some(r) if (r * 100.0).abs() >= 99.95 => format!("{:>6}", format!("{:.0}%", r * 100.0)),
         Some(r) => format!("{:>6}", format!("{:.1}%", r * 100.0)),
         None => format!("{:>6}", "—"),
     };
