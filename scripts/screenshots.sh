@@ -3,11 +3,11 @@
 # --stack-only), lets it collect data, renders each view with `sretop snapshot --format svg`
 # and converts the SVGs with rsvg-convert (Debian: librsvg2-bin).
 #
-#   scripts/screenshots.sh [SECONDS-OF-DATA]     (default 180)
+#   scripts/screenshots.sh [SECONDS-OF-LIVE-DATA]     (default 30; the demo backfills an hour)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-wait_secs="${1:-180}"
+wait_secs="${1:-30}"
 bin_dir="${SRETOP_BIN_DIR:-${CARGO_TARGET_DIR:-$root/target}/release}"
 prom_port="${SRETOP_DEMO_PROM_PORT:-19090}"
 exporter_port="${SRETOP_DEMO_EXPORTER_PORT:-19464}"
@@ -36,7 +36,7 @@ shot() { # name view width height [args...]
     shift 4
     "$bin_dir/sretop" --config config.example.yaml --prometheus "http://127.0.0.1:$prom_port" \
         --log-file /dev/null snapshot --view "$view" --width "$w" --height "$h" --format svg \
-        --range 15m "$@" >"screenshots/$name.svg"
+        "$@" >"screenshots/$name.svg"
     rsvg-convert "screenshots/$name.svg" -o "screenshots/$name.png"
     echo "screenshots/$name.png" >&2
 }
@@ -45,3 +45,5 @@ shot overview overview 120 16
 shot overview-80x24 overview 80 24
 shot service-checkout service 120 32 --service checkout
 shot service-80x24 service 80 24 --service api
+shot slos slos 140 14
+shot slo-checkout slo 140 40 --slo checkout/availability

@@ -70,12 +70,15 @@ pub enum ReportFormat {
 
 #[derive(Debug, clap::Args)]
 pub struct SnapshotArgs {
-    /// View to render: overview or service.
+    /// View to render: overview, service, slos or slo.
     #[arg(long, default_value = "overview")]
     pub view: String,
     /// Service to show in the service view [default: the first].
     #[arg(long)]
     pub service: Option<String>,
+    /// SLO to show in the slo view, as SERVICE/NAME [default: the first].
+    #[arg(long)]
+    pub slo: Option<String>,
     /// Width in columns (20 to 1000).
     #[arg(long, default_value_t = 160, value_parser = clap::value_parser!(u16).range(20..=1000))]
     pub width: u16,

@@ -169,8 +169,12 @@ async fn snapshot_cmd(
     if let Some(range) = &args.range {
         config.range = Duration::parse(range).map_err(|e| format!("--range: {e}"))?;
     }
-    let view = View::from_name(&args.view)
-        .ok_or_else(|| format!("--view {:?}: unknown view (overview, service)", args.view))?;
+    let view = View::from_name(&args.view).ok_or_else(|| {
+        format!(
+            "--view {:?}: unknown view (overview, service, slos, slo)",
+            args.view
+        )
+    })?;
     let now = Utc::now();
     let mut app = App::new(config, now, tz);
     app.warnings = warnings;
@@ -181,6 +185,13 @@ async fn snapshot_cmd(
             .iter()
             .position(|s| s.name == *name)
             .ok_or_else(|| format!("--service {name:?}: no such service"))?;
+    }
+    if let Some(want) = &args.slo {
+        app.slo_selected = app
+            .slos
+            .iter()
+            .position(|s| sretop::ui::slos::slo_name(&app, s) == *want)
+            .ok_or_else(|| format!("--slo {want:?}: no such SLO (write SERVICE/NAME)"))?;
     }
     runtime::poll_once(&mut app, &clients, now).await;
     let buffer = snapshot::render_buffer(&app, args.width, args.height);

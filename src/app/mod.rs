@@ -687,9 +687,18 @@ impl App {
                 (p.promql(&d(length)), w, false)
             }
             Shape::Consumption => {
-                let w = Window::new(t, i64::try_from(length).unwrap_or(i64::MAX / 4), 120, 60);
-                let step = u64::try_from(w.step).unwrap_or(60);
-                (p.promql(&d(step)), w, false)
+                // Points end exactly at `t` (not rounded down to the step, which would hide
+                // the latest burn), each counting the step before it, so together they cover
+                // the SLO window and nothing before it.
+                let length = i64::try_from(length).unwrap_or(i64::MAX / 4);
+                let step = Window::new(t, length, 120, 60).step;
+                let n = (length + step - 1) / step;
+                let w = Window {
+                    start: t - (n - 1) * step,
+                    end: t,
+                    step,
+                };
+                (p.promql(&d(u64::try_from(step).unwrap_or(60))), w, false)
             }
         })
     }
