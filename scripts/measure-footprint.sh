@@ -5,7 +5,8 @@
 #
 #   scripts/measure-footprint.sh [SERVICES] [RANGE] [SECONDS]     (default 50 6h 60)
 #
-# Needs release binaries (cargo build --release --bins), prometheus and tmux.
+# The exporter first backfills RANGE of history (BACKFILL=DURATION to change, empty to skip).
+# Needs release binaries (cargo build --release --bins), prometheus, promtool and tmux.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 services="${1:-50}"
@@ -24,7 +25,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$bin_dir/sretop-demo" --listen "127.0.0.1:$exp_port" --service-count "$services" >"$tmp/exp.log" 2>&1 &
+# History for the range, so the dashboard holds full series (BACKFILL= to skip).
+seed=7
+epoch=$(( $(date +%s) - 86400 ))
+backfill="${BACKFILL-$range}"
+if [[ -n "$backfill" ]]; then
+    "$bin_dir/sretop-demo" --service-count "$services" --seed "$seed" --epoch "$epoch" \
+        --backfill "$backfill" --backfill-out "$tmp/history.om" \
+        --backfill-instance "127.0.0.1:$exp_port" >/dev/null
+    promtool tsdb create-blocks-from openmetrics "$tmp/history.om" "$tmp/data" >/dev/null
+    rm -f "$tmp/history.om"
+fi
+"$bin_dir/sretop-demo" --listen "127.0.0.1:$exp_port" --service-count "$services" \
+    --seed "$seed" --epoch "$epoch" >"$tmp/exp.log" 2>&1 &
 pids+=($!)
 cat >"$tmp/prom.yml" <<YAML
 global: {scrape_interval: 5s}
@@ -34,7 +47,7 @@ scrape_configs:
     static_configs: [{targets: ['127.0.0.1:$exp_port']}]
 YAML
 prometheus --config.file="$tmp/prom.yml" --storage.tsdb.path="$tmp/data" \
-    --web.listen-address="127.0.0.1:$prom_port" >"$tmp/prom.log" 2>&1 &
+    --storage.tsdb.retention.time=30d --web.listen-address="127.0.0.1:$prom_port" >"$tmp/prom.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$prom_port/-/ready" >/dev/null && break; sleep 0.2; done
 

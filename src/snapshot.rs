@@ -80,6 +80,19 @@ pub fn to_svg(buffer: &Buffer) -> String {
                 x += 1;
                 continue;
             }
+            // Block elements (sparklines, gauges) are drawn as rectangles: exact whatever
+            // font the viewer has.
+            if let Some((height, opacity)) = block_element(cell.symbol()) {
+                let fill = color(cell.fg, true).unwrap_or_else(|| FOREGROUND.to_string());
+                out.push_str(&format!(
+                    "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{CELL_W}\" height=\"{:.1}\" fill=\"{fill}\" fill-opacity=\"{opacity}\"/>\n",
+                    f64::from(x) * CELL_W,
+                    top + CELL_H * (1.0 - height),
+                    CELL_H * height
+                ));
+                x += 1;
+                continue;
+            }
             let (fg, bold) = (cell.fg, cell.modifier.contains(Modifier::BOLD));
             let start = x;
             let mut text = String::new();
@@ -88,6 +101,7 @@ pub fn to_svg(buffer: &Buffer) -> String {
                 if c.fg != fg
                     || c.modifier.contains(Modifier::BOLD) != bold
                     || c.symbol().trim().is_empty()
+                    || block_element(c.symbol()).is_some()
                 {
                     break;
                 }
@@ -107,6 +121,16 @@ pub fn to_svg(buffer: &Buffer) -> String {
     }
     out.push_str("</svg>\n");
     out
+}
+
+/// Lower block elements `▁`…`█` as (height fraction, opacity), and the shade `░`.
+fn block_element(symbol: &str) -> Option<(f64, f64)> {
+    let c = symbol.chars().next()?;
+    match c {
+        '\u{2581}'..='\u{2588}' => Some((f64::from(c as u32 - 0x2580) / 8.0, 1.0)),
+        '░' => Some((1.0, 0.25)),
+        _ => None,
+    }
 }
 
 fn escape(s: &str) -> String {

@@ -97,6 +97,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             format!(" · {:.0}% of the period elapsed", elapsed * 100.0),
             THEME.dim,
         ));
+        if crate::domain::slo::ahead_of_plan(b.consumed, Some(elapsed)) {
+            facts.push(Span::styled(
+                " · spending ahead of plan (consumed > elapsed)",
+                THEME.warn,
+            ));
+        }
     }
     let mut lines = vec![
         Line::from(vec![
