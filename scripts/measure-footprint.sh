@@ -63,10 +63,11 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$prom_port/-/ready" >/dev/nul
     for i in $(seq 1 "$services"); do printf '  - name: svc-%03d\n' "$i"; done
 } >"$tmp/config.yaml"
 
+# Prometheus' own request counter, read from its /metrics (it does not scrape itself here).
 queries() {
-    curl -s "http://127.0.0.1:$prom_port/api/v1/query" \
-        --data-urlencode 'query=sum(prometheus_http_requests_total{handler="/api/v1/query_range"})' |
-        sed -n 's/.*"value":\[[^,]*,"\([0-9.]*\)".*/\1/p' | grep . || echo 0
+    curl -s "http://127.0.0.1:$prom_port/metrics" | awk '
+        /^prometheus_http_requests_total[{].*handler="\/api\/v1\/query(_range)?"/ { s += $NF }
+        END { printf "%d\n", s }'
 }
 # Let Prometheus collect a little data first.
 sleep "${WARMUP:-30}"
@@ -83,5 +84,5 @@ cpu="$(awk '{print $14 + $15}' "/proc/$pid/stat")"
 refreshes=$(( (secs + 2) / 15 + 1 ))
 echo "services=$services range=$range window=${secs}s"
 echo "sretop peak RSS (VmHWM): $hwm; current RSS: $rss; CPU ticks: $cpu"
-echo "query_range requests: $((${after%.*} - ${before%.*})) over ~$refreshes refreshes"
+echo "query requests: $((after - before)) over ~$refreshes refreshes"
 tmux -L sretop-measure capture-pane -p -t m | head -8
