@@ -40,6 +40,8 @@ struct Inner {
     query_url: Url,
     query_range_url: Url,
     buildinfo_url: Url,
+    base_url: Url,
+    path_prefix: Option<String>,
     auth: Option<Auth>,
     timeout: Duration,
     connect_timeout: Duration,
@@ -57,10 +59,10 @@ impl std::fmt::Debug for PromClient {
 }
 
 /// A response whose body has been read (within limits).
-struct Fetched {
-    status: u16,
-    content_type: Option<String>,
-    body: Vec<u8>,
+pub(crate) struct Fetched {
+    pub(crate) status: u16,
+    pub(crate) content_type: Option<String>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl PromClient {
@@ -130,6 +132,8 @@ impl PromClient {
                 query_url: endpoint_url(&opts.url, prefix, "/api/v1/query")?,
                 query_range_url: endpoint_url(&opts.url, prefix, "/api/v1/query_range")?,
                 buildinfo_url: endpoint_url(&opts.url, prefix, "/api/v1/status/buildinfo")?,
+                base_url: opts.url.clone(),
+                path_prefix: opts.path_prefix.clone(),
                 auth: opts.auth,
                 timeout: opts.timeout,
                 connect_timeout,
@@ -202,6 +206,15 @@ impl PromClient {
         )
     }
 
+    /// `{base URL}{path prefix}{api_path}`, e.g. for `/api/v1/alerts` or `/api/v2/silences`.
+    pub(crate) fn api_url(&self, api_path: &str) -> Result<Url, PromError> {
+        endpoint_url(
+            &self.inner.base_url,
+            self.inner.path_prefix.as_deref(),
+            api_path,
+        )
+    }
+
     /// Sends one request and reads its body within the size cap, all within the timeout.
     async fn send(
         &self,
@@ -210,15 +223,31 @@ impl PromClient {
         post: bool,
     ) -> Result<Fetched, PromError> {
         let inner = &*self.inner;
+        let request = if post {
+            inner.http.post(url.clone()).form(params)
+        } else if params.is_empty() {
+            inner.http.get(url.clone())
+        } else {
+            inner.http.get(url.clone()).query(params)
+        };
+        let method = if post { "POST" } else { "GET" };
+        self.execute(request, url, method, "prometheus request")
+            .await
+    }
+
+    /// Sends a request built on this client's `reqwest::Client` (see [`Self::http`]) with
+    /// its credentials, and reads the body within the size cap, all within the timeout.
+    /// `what` names the request in debug logs (never the URL's query or credentials).
+    pub(crate) async fn execute(
+        &self,
+        request: reqwest::RequestBuilder,
+        url: &Url,
+        method: &str,
+        what: &str,
+    ) -> Result<Fetched, PromError> {
+        let inner = &*self.inner;
         let started = Instant::now();
         let fut = async {
-            let request = if post {
-                inner.http.post(url.clone()).form(params)
-            } else if params.is_empty() {
-                inner.http.get(url.clone())
-            } else {
-                inner.http.get(url.clone()).query(params)
-            };
             let request = match &inner.auth {
                 Some(Auth::Bearer(token)) => request.bearer_auth(token.expose()),
                 Some(Auth::Basic { username, password }) => {
@@ -257,21 +286,26 @@ impl PromClient {
             Ok(f) => tracing::debug!(
                 source = %inner.name,
                 endpoint = url.path(),
-                method = if post { "POST" } else { "GET" },
+                method,
                 status = f.status,
                 bytes = f.body.len(),
                 elapsed_ms,
-                "prometheus request"
+                "{what}"
             ),
             Err(e) => tracing::debug!(
                 source = %inner.name,
                 endpoint = url.path(),
                 elapsed_ms,
                 error = %e,
-                "prometheus request failed"
+                "{what} failed"
             ),
         }
         result
+    }
+
+    /// The shared HTTP client (default headers, TLS and timeouts already applied).
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
     }
 
     /// Reads the whole body chunk by chunk, failing with
