@@ -809,70 +809,16 @@ impl App {
                     continue;
                 };
                 seen[idx] = true;
-                let Some(state) = self.slos.get_mut(member.slo) else {
-                    continue;
-                };
-                let value = samples.last().map(|p| p.1).filter(|v| !v.is_nan());
-                match plan.shape {
-                    Shape::Instant { lookback } => {
-                        let counts = match lookback {
-                            Some(w) => state.windows.entry(w).or_default(),
-                            None => &mut state.own,
-                        };
-                        match plan.count {
-                            Count::GoodSlices => state.slices.0 = value,
-                            Count::TotalSlices => state.slices.1 = value,
-                            c => counts.set(c, value),
-                        }
-                    }
-                    Shape::History => {
-                        state.history.insert(
-                            plan.count,
-                            Series::from_samples(window, samples.iter().copied()),
-                        );
-                    }
-                    Shape::Consumption => {
-                        state.consumption.insert(
-                            plan.count,
-                            Series::from_samples(window, samples.iter().copied()),
-                        );
-                    }
+                if let Some(state) = self.slos.get_mut(member.slo) {
+                    state.record(plan, window, Some(samples));
                 }
             }
         }
-        // Members absent from the answer: no bad series means no errors yet (zero); no total
-        // means no traffic data; a missing bucket with traffic is a misconfigured threshold.
+        // SLOs absent from the answer (see `SloState::record` for what that means).
         for (member, seen) in plan.members.iter().zip(seen) {
-            if seen {
-                continue;
-            }
-            let Some(state) = self.slos.get_mut(member.slo) else {
-                continue;
-            };
-            let absent = match plan.count {
-                Count::Bad => Some(0.0),
-                _ => None,
-            };
-            match plan.shape {
-                Shape::Instant { lookback } => {
-                    let counts = match lookback {
-                        Some(w) => state.windows.entry(w).or_default(),
-                        None => &mut state.own,
-                    };
-                    match plan.count {
-                        Count::GoodSlices => state.slices.0 = None,
-                        Count::TotalSlices => state.slices.1 = None,
-                        c => counts.set(c, absent),
-                    }
-                    if plan.count == Count::Good {
-                        counts.good_absent = true;
-                    }
-                }
-                Shape::History => {
-                    state.history.insert(plan.count, Series::empty(window));
-                }
-                Shape::Consumption => {
-                    state.consumption.insert(plan.count, Series::empty(window));
+            if !seen {
+                if let Some(state) = self.slos.get_mut(member.slo) {
+                    state.record(plan, window, None);
                 }
             }
         }

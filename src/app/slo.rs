@@ -11,7 +11,7 @@ use crate::domain::series::Series;
 use crate::domain::slo::{
     self, Band, BudgetStatus, BurnEval, CalendarWindow, Events, Exhaustion, Slices, WindowPair,
 };
-use crate::domain::slo_plan::{Count, SliSpec, SloSpec, WindowSpec};
+use crate::domain::slo_plan::{Count, Shape, SliSpec, SloQueryPlan, SloSpec, WindowSpec};
 use crate::domain::window::Window;
 
 /// Event counts over one look-back, as last fetched. `None`: not fetched, or no series.
@@ -97,17 +97,73 @@ impl SloState {
             .any(|c| c.good_absent && c.total.is_some_and(|t| t > 0.0))
     }
 
+    /// Records one answer for this SLO: the samples of its series, or `None` when the answer
+    /// had no series for it. Absent means: no bad series = no errors yet (zero); no total = no
+    /// traffic data; no bucket series while there is traffic = a threshold that is not a bucket
+    /// boundary.
+    pub fn record(&mut self, plan: &SloQueryPlan, window: Window, samples: Option<&[(f64, f64)]>) {
+        match plan.shape {
+            Shape::Instant { lookback } => {
+                let value = match samples {
+                    Some(samples) => samples.last().map(|p| p.1).filter(|v| !v.is_nan()),
+                    None if plan.count == Count::Bad => Some(0.0),
+                    None => None,
+                };
+                let counts = match lookback {
+                    Some(w) => self.windows.entry(w).or_default(),
+                    None => &mut self.own,
+                };
+                match plan.count {
+                    Count::GoodSlices => self.slices.0 = value,
+                    Count::TotalSlices => self.slices.1 = value,
+                    c => counts.set(c, value),
+                }
+                if plan.count == Count::Good && samples.is_none() {
+                    counts.good_absent = true;
+                }
+            }
+            Shape::History | Shape::Consumption => {
+                let series = match samples {
+                    Some(samples) => Series::from_samples(window, samples.iter().copied()),
+                    None => Series::empty(window),
+                };
+                let map = if plan.shape == Shape::History {
+                    &mut self.history
+                } else {
+                    &mut self.consumption
+                };
+                map.insert(plan.count, series);
+            }
+        }
+    }
+
     /// Bad and total events from raw counts, by SLI shape.
     pub fn events(&self, counts: &Counts) -> Option<Events> {
+        let other = match self.spec.sli {
+            SliSpec::Latency { .. } => counts.good,
+            _ => counts.bad,
+        };
+        self.events_from(counts.total?, other)
+    }
+
+    /// Events from a total and the other count: the bad events, or for a latency SLI the good
+    /// ones (a missing bad series is zero errors; a missing bucket with traffic is unknown).
+    fn events_from(&self, total: f64, other: Option<f64>) -> Option<Events> {
         match self.spec.sli {
-            SliSpec::Latency { .. } => match (counts.good, counts.total) {
-                (Some(good), Some(total)) => Some(Events::new((total - good).max(0.0), total)),
-                (None, Some(total)) if total <= 0.0 => Some(Events::new(0.0, 0.0)),
-                _ => None,
+            SliSpec::Latency { .. } => match other {
+                Some(good) => Some(Events::new((total - good).max(0.0), total)),
+                None if total <= 0.0 => Some(Events::new(0.0, 0.0)),
+                None => None,
             },
-            _ => counts
-                .total
-                .map(|_| Events::from_series(counts.bad, counts.total)),
+            _ => Some(Events::from_series(other, Some(total))),
+        }
+    }
+
+    /// The count paired with the total for this SLI shape.
+    fn other_count(&self) -> Count {
+        match self.spec.sli {
+            SliSpec::Latency { .. } => Count::Good,
+            _ => Count::Bad,
         }
     }
 
@@ -160,28 +216,19 @@ impl SloState {
 
     /// Remaining budget over the screen's range (from the history counts), for sparklines.
     pub fn remaining_history(&self) -> Option<Series> {
-        let b = slo::budget(self.spec.objective);
-        let (bad_count, total) = match self.spec.sli {
-            SliSpec::Latency { .. } => (Count::Good, self.history.get(&Count::Total)?),
-            _ => (Count::Bad, self.history.get(&Count::Total)?),
-        };
-        let other = self.history.get(&bad_count);
+        let total = self.history.get(&Count::Total)?;
+        let other = self.history.get(&self.other_count());
         let values = total
             .values
             .iter()
             .enumerate()
             .map(|(i, t)| {
-                let t = (*t)?;
                 let x = other.and_then(|s| s.values.get(i).copied().flatten());
-                let events = match self.spec.sli {
-                    SliSpec::Latency { .. } => Events::new((t - x?).max(0.0), t),
-                    _ => Events::from_series(x, Some(t)),
-                };
+                let events = self.events_from((*t)?, x)?;
                 BudgetStatus::new(self.spec.objective, events)
                     .remaining
                     .filter(|r| r.is_finite())
                     .map(|r| r * 100.0)
-                    .filter(|_| b > 0.0)
             })
             .collect();
         Some(Series {
@@ -195,22 +242,15 @@ impl SloState {
         let Some(total) = self.consumption.get(&Count::Total) else {
             return Vec::new();
         };
-        let other = match self.spec.sli {
-            SliSpec::Latency { .. } => self.consumption.get(&Count::Good),
-            _ => self.consumption.get(&Count::Bad),
-        };
+        let other = self.consumption.get(&self.other_count());
         let w: Window = total.window;
         let intervals: Vec<(f64, Events)> = total
             .values
             .iter()
             .enumerate()
             .filter_map(|(i, t)| {
-                let t_count = (*t)?;
                 let x = other.and_then(|s| s.values.get(i).copied().flatten());
-                let events = match self.spec.sli {
-                    SliSpec::Latency { .. } => Events::new((t_count - x?).max(0.0), t_count),
-                    _ => Events::from_series(x, Some(t_count)),
-                };
+                let events = self.events_from((*t)?, x)?;
                 Some(((w.start + i as i64 * w.step) as f64, events))
             })
             .collect();
