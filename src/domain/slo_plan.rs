@@ -401,9 +401,11 @@ pub fn plan(specs: &[SloSpec]) -> Vec<SloQueryPlan> {
         ));
     };
     for (i, spec) in specs.iter().enumerate() {
-        let wkey = match spec.window {
-            WindowSpec::Rolling(s) => WindowSpecKey::Rolling(s),
-            WindowSpec::Calendar(p) => WindowSpecKey::Calendar(p),
+        let (wkey, own_key) = match spec.window {
+            WindowSpec::Rolling(s) => (WindowSpecKey::Rolling(s), ShapeKey::Instant(Some(s), None)),
+            WindowSpec::Calendar(p) => {
+                (WindowSpecKey::Calendar(p), ShapeKey::Instant(None, Some(p)))
+            }
         };
         for count in counts(&spec.sli) {
             let Some(t) = template(spec, count) else {
@@ -420,14 +422,6 @@ pub fn plan(specs: &[SloSpec]) -> Vec<SloQueryPlan> {
                     w >= SLOW_FROM_SECS,
                 );
             }
-            let calendar = match spec.window {
-                WindowSpec::Calendar(p) => Some(p),
-                WindowSpec::Rolling(_) => None,
-            };
-            let own = match spec.window {
-                WindowSpec::Rolling(s) => Some(s),
-                WindowSpec::Calendar(_) => None,
-            };
             if spec.budgeting == Budgeting::Occurrences || spec.time_slice.is_none() {
                 add(
                     i,
@@ -435,7 +429,7 @@ pub fn plan(specs: &[SloSpec]) -> Vec<SloQueryPlan> {
                     count,
                     t.clone(),
                     Shape::Instant { lookback: None },
-                    ShapeKey::Instant(own, calendar),
+                    own_key.clone(),
                     true,
                 );
             }
@@ -460,14 +454,6 @@ pub fn plan(specs: &[SloSpec]) -> Vec<SloQueryPlan> {
         }
         if let Some((slice, target)) = spec.time_slice {
             if let Some((good, all)) = slice_templates(spec, slice, target) {
-                let calendar = match spec.window {
-                    WindowSpec::Calendar(p) => Some(p),
-                    WindowSpec::Rolling(_) => None,
-                };
-                let own = match spec.window {
-                    WindowSpec::Rolling(s) => Some(s),
-                    WindowSpec::Calendar(_) => None,
-                };
                 for (count, t) in [(Count::GoodSlices, good), (Count::TotalSlices, all)] {
                     add(
                         i,
@@ -475,7 +461,7 @@ pub fn plan(specs: &[SloSpec]) -> Vec<SloQueryPlan> {
                         count,
                         t,
                         Shape::Instant { lookback: None },
-                        ShapeKey::Instant(own, calendar),
+                        own_key.clone(),
                         true,
                     );
                 }
@@ -485,13 +471,10 @@ pub fn plan(specs: &[SloSpec]) -> Vec<SloQueryPlan> {
     groups
         .into_iter()
         .map(|(g, template, by)| {
-            let values: Vec<&str> = g.members.iter().map(|m| m.label_value.as_str()).collect();
-            let mut values_dedup = values.clone();
-            values_dedup.dedup();
             let mut uniq: Vec<&str> = Vec::new();
-            for v in values_dedup {
-                if !uniq.contains(&v) {
-                    uniq.push(v);
+            for m in &g.members {
+                if !uniq.contains(&m.label_value.as_str()) {
+                    uniq.push(&m.label_value);
                 }
             }
             let selector = members_selector(&by, &uniq, g.key.2.as_deref());

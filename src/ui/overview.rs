@@ -17,7 +17,9 @@ use ratatui::Frame;
 
 use super::slos::{band_style, gauge};
 use super::theme::THEME;
-use super::widgets::{freshness_glyph, freshness_span, freshness_style, sparkline_into};
+use super::widgets::{
+    freshness_glyph, freshness_span, freshness_style, sparkline_into, visible_rows,
+};
 use crate::app::slo::SloStatus;
 use crate::app::{App, Freshness, ServiceState};
 use crate::domain::format;
@@ -150,17 +152,8 @@ impl Widget for ServiceList<'_> {
         );
         put(buf, cols.saturation, y, "SATURATION", THEME.dim);
 
-        // Keep the selection in view without remembering a scroll offset.
         let visible = usize::from(area.height - 1);
-        let first = app.selected.saturating_sub(visible.saturating_sub(1));
-        for (row, (i, svc)) in app
-            .services
-            .iter()
-            .enumerate()
-            .skip(first)
-            .take(visible)
-            .enumerate()
-        {
+        for (row, (i, svc)) in visible_rows(&app.services, app.selected, visible).enumerate() {
             let y = area.y + 1 + row as u16;
             let line = Rect::new(area.x, y, area.width, 1);
             if i == app.selected {

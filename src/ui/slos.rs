@@ -16,7 +16,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 use ratatui::Frame;
 
 use super::theme::THEME;
-use super::widgets::{freshness_style, sparkline_into};
+use super::widgets::{freshness_style, sparkline_into, visible_rows};
 use crate::app::slo::{SloState, SloStatus};
 use crate::app::App;
 use crate::domain::format;
@@ -212,15 +212,7 @@ impl Widget for SloList<'_> {
             x = x.saturating_add(*w + 1);
         }
         let visible = usize::from(area.height - 1);
-        let first = app.slo_selected.saturating_sub(visible.saturating_sub(1));
-        for (row, (i, state)) in app
-            .slos
-            .iter()
-            .enumerate()
-            .skip(first)
-            .take(visible)
-            .enumerate()
-        {
+        for (row, (i, state)) in visible_rows(&app.slos, app.slo_selected, visible).enumerate() {
             let y = area.y + 1 + row as u16;
             if i == app.slo_selected {
                 buf.set_style(Rect::new(area.x, y, area.width, 1), THEME.selected);

@@ -74,6 +74,17 @@ pub fn sparkline_into(
     }
 }
 
+/// The rows of a list that fit in `rows` lines with `selected` in view, without remembering a
+/// scroll offset: `(index, item)` pairs from the first visible one.
+pub fn visible_rows<T>(
+    items: &[T],
+    selected: usize,
+    rows: usize,
+) -> impl Iterator<Item = (usize, &T)> {
+    let first = selected.saturating_sub(rows.saturating_sub(1));
+    items.iter().enumerate().skip(first).take(rows)
+}
+
 /// `HH:MM:SS` in the display time zone.
 pub fn clock(t: DateTime<Utc>, tz: &FixedOffset) -> String {
     t.with_timezone(tz).format("%H:%M:%S").to_string()
