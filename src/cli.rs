@@ -20,6 +20,14 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "URL")]
     pub prometheus: Option<String>,
 
+    /// Use this Alertmanager (API v2) instead of the configured ones.
+    #[arg(long, global = true, value_name = "URL")]
+    pub alertmanager: Option<String>,
+
+    /// Refuse every write (creating or expiring silences); the keys are hidden.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+
     /// Log file [default: $XDG_STATE_HOME/sretop/sretop.log].
     #[arg(long, global = true, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
@@ -70,7 +78,7 @@ pub enum ReportFormat {
 
 #[derive(Debug, clap::Args)]
 pub struct SnapshotArgs {
-    /// View to render: overview, service, slos or slo.
+    /// View to render: overview, service, slos, slo, alerts, alert or silences.
     #[arg(long, default_value = "overview")]
     pub view: String,
     /// Service to show in the service view [default: the first].
@@ -88,6 +96,12 @@ pub struct SnapshotArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Alerts view: a filter line, e.g. `@firing severity=critical`.
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Alert view: the alert to open, by alertname [default: the first listed].
+    #[arg(long)]
+    pub alert: Option<String>,
     /// Time range (e.g. 15m, 6h) [default: the config's range].
     #[arg(long)]
     pub range: Option<String>,
@@ -99,12 +113,64 @@ pub enum Format {
     Svg,
 }
 
-/// Applies `--context` and `--prometheus` to a loaded config.
+/// What the command line overrides in the config.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Overrides<'a> {
+    pub context: Option<&'a str>,
+    pub prometheus: Option<&'a str>,
+    pub alertmanager: Option<&'a str>,
+    pub read_only: bool,
+}
+
+impl Cli {
+    /// The overrides given on this command line.
+    pub fn overrides(&self) -> Overrides<'_> {
+        Overrides {
+            context: self.context.as_deref(),
+            prometheus: self.prometheus.as_deref(),
+            alertmanager: self.alertmanager.as_deref(),
+            read_only: self.read_only,
+        }
+    }
+}
+
+/// Checks a URL given on the command line: http(s), no credentials.
+fn check_flag_url(flag: &str, url: &str) -> Result<(), String> {
+    let parsed = url::Url::parse(url).map_err(|e| format!("{flag} {url:?}: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!(
+            "{flag} {url:?}: the URL must start with http:// or https://"
+        ));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(format!("{flag}: credentials in the URL are refused; use the config's `auth:` with an environment variable or file"));
+    }
+    Ok(())
+}
+
+/// Applies `--context`, `--prometheus`, `--alertmanager` and `--read-only` to a loaded config.
 pub fn apply_overrides(
     config: &mut crate::config::Config,
-    context: Option<&str>,
-    prometheus: Option<&str>,
+    overrides: Overrides<'_>,
 ) -> Result<(), String> {
+    let Overrides {
+        context,
+        prometheus,
+        alertmanager,
+        read_only,
+    } = overrides;
+    config.read_only |= read_only;
+    if let Some(url) = alertmanager {
+        check_flag_url("--alertmanager", url)?;
+        // The first configured Alertmanager keeps its auth and TLS options; the others go.
+        let mut am = config.alertmanagers.first().cloned().unwrap_or_else(|| {
+            let mut am = crate::config::minimal(url).sources.remove(0);
+            am.name = "alertmanager".into();
+            am
+        });
+        am.url = url.to_string();
+        config.alertmanagers = vec![am];
+    }
     if let Some(name) = context {
         if config.source(name).is_none() {
             let known: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
@@ -116,15 +182,7 @@ pub fn apply_overrides(
         config.context = Some(name.to_string());
     }
     if let Some(url) = prometheus {
-        let parsed = url::Url::parse(url).map_err(|e| format!("--prometheus {url:?}: {e}"))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(format!(
-                "--prometheus {url:?}: the URL must start with http:// or https://"
-            ));
-        }
-        if !parsed.username().is_empty() || parsed.password().is_some() {
-            return Err("--prometheus: credentials in the URL are refused; use the config's `auth:` with an environment variable or file".into());
-        }
+        check_flag_url("--prometheus", url)?;
         let current = config.current_context().to_string();
         match config.sources.iter_mut().find(|s| s.name == current) {
             Some(source) => source.url = url.to_string(),
@@ -162,6 +220,7 @@ mod tests {
         ])
         .expect("parses");
         assert_eq!(cli.prometheus.as_deref(), Some("http://x:9090"));
+        assert!(!cli.read_only);
         assert_eq!(cli.context.as_deref(), Some("prod"));
         assert!(matches!(
             cli.command,
@@ -170,5 +229,30 @@ mod tests {
                 ..
             }))
         ));
+    }
+
+    #[test]
+    fn alertmanager_override_replaces_the_configured_ones() {
+        let mut config = crate::config::minimal("http://p:9090");
+        let cli = Cli::try_parse_from([
+            "sretop",
+            "snapshot",
+            "--alertmanager",
+            "http://am:9093",
+            "--read-only",
+        ])
+        .expect("parses");
+        apply_overrides(&mut config, cli.overrides()).expect("applies");
+        assert_eq!(config.alertmanagers.len(), 1);
+        assert_eq!(config.alertmanagers[0].url, "http://am:9093");
+        assert_eq!(config.alertmanagers[0].name, "alertmanager");
+        assert!(config.read_only);
+        let bad = Overrides {
+            alertmanager: Some("http://user:pw@am:9093"),
+            ..Overrides::default()
+        };
+        let err = apply_overrides(&mut config, bad).expect_err("credentials refused");
+        assert!(err.starts_with("--alertmanager:"), "{err}");
+        assert!(!err.contains("pw"), "{err}");
     }
 }

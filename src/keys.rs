@@ -24,6 +24,24 @@ pub enum Action {
     Refresh,
     NextContext,
     Help,
+    /// Jump to the alerts list.
+    Alerts,
+    /// Edit the alert filter line.
+    Filter,
+    /// Next sort order of the alert list.
+    Sort,
+    /// Silence the selected alert (opens the form).
+    Silence,
+    /// Expire the selected silence (asks first).
+    Expire,
+    /// Copy the runbook link (OSC 52).
+    CopyRunbook,
+    /// Copy the generator (expression) link (OSC 52).
+    CopyGenerator,
+    /// Open the service the alert relates to.
+    RelatedService,
+    /// Open the SLO the alert relates to.
+    RelatedSlo,
 }
 
 /// Where a binding applies.
@@ -31,8 +49,14 @@ pub enum Action {
 pub enum Scope {
     /// Every view.
     Global,
-    /// Lists (the overview).
+    /// Lists (overview, SLOs, alerts, silences).
     List,
+    /// The alert list.
+    Alerts,
+    /// One alert.
+    Alert,
+    /// The silence list.
+    Silences,
 }
 
 /// One row of the key table.
@@ -45,6 +69,8 @@ pub struct Binding {
     pub action: Action,
     pub help: &'static str,
     pub scope: Scope,
+    /// Writes to a server: unbound and hidden in read-only mode.
+    pub write: bool,
 }
 
 const fn key(
@@ -61,48 +87,132 @@ const fn key(
         action,
         help,
         scope,
+        write: false,
+    }
+}
+
+const fn write_key(
+    keys: &'static [KeyCode],
+    label: &'static str,
+    action: Action,
+    help: &'static str,
+    scope: Scope,
+) -> Binding {
+    Binding {
+        keys,
+        ctrl: false,
+        label,
+        action,
+        help,
+        scope,
+        write: true,
     }
 }
 
 use KeyCode::{BackTab, Char, Down, End, Enter, Esc, Home, Tab, Up};
 
-/// Every key sretop understands, in the order help shows them.
+/// Every key sretop understands, in the order help shows them. A view's own keys come first
+/// and win over global ones.
 pub const BINDINGS: &[Binding] = &[
+    key(
+        &[Char('/')],
+        "/",
+        Action::Filter,
+        "filter: label=value !=, =~, !~, text, @firing…",
+        Scope::Alerts,
+    ),
+    key(
+        &[Char('o')],
+        "o",
+        Action::Sort,
+        "sort by severity / age / name",
+        Scope::Alerts,
+    ),
+    write_key(
+        &[Char('s')],
+        "s",
+        Action::Silence,
+        "silence the selected alert",
+        Scope::Alerts,
+    ),
+    write_key(
+        &[Char('s')],
+        "s",
+        Action::Silence,
+        "silence this alert",
+        Scope::Alert,
+    ),
+    key(
+        &[Char('y')],
+        "y",
+        Action::CopyRunbook,
+        "copy the runbook link",
+        Scope::Alert,
+    ),
+    key(
+        &[Char('Y')],
+        "Y",
+        Action::CopyGenerator,
+        "copy the expression's link",
+        Scope::Alert,
+    ),
+    key(
+        &[Char('v')],
+        "v",
+        Action::RelatedService,
+        "open the related service",
+        Scope::Alert,
+    ),
+    key(
+        &[Char('b')],
+        "b",
+        Action::RelatedSlo,
+        "open the related SLO",
+        Scope::Alert,
+    ),
+    write_key(
+        &[Char('x')],
+        "x",
+        Action::Expire,
+        "expire the selected silence",
+        Scope::Silences,
+    ),
     key(
         &[Char('j'), Down],
         "j ↓",
         Action::Down,
-        "next service",
+        "next row",
         Scope::Global,
     ),
     key(
         &[Char('k'), Up],
         "k ↑",
         Action::Up,
-        "previous service",
+        "previous row",
         Scope::Global,
     ),
     key(
         &[Char('g'), Home],
         "g Home",
         Action::Top,
-        "first service",
+        "first row",
         Scope::List,
     ),
     key(
         &[Char('G'), End],
         "G End",
         Action::Bottom,
-        "last service",
+        "last row",
         Scope::List,
     ),
     key(
         &[Enter],
         "Enter",
         Action::Open,
-        "open the selected service",
+        "open the selected row",
         Scope::Global,
     ),
+    key(&[Char('a')], "a", Action::Alerts, "alerts", Scope::Global),
     key(
         &[Esc],
         "Esc",
@@ -199,15 +309,43 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::Quit,
         help: "quit",
         scope: Scope::Global,
+        write: false,
     },
 ];
 
+/// Which bindings are live: the current view's scopes and whether writes are allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyContext {
+    /// The view's own scope (`Global` for none).
+    pub view: Scope,
+    /// The view is a list (`g`/`G` apply).
+    pub list: bool,
+    pub read_only: bool,
+}
+
+impl KeyContext {
+    /// Whether a binding applies here.
+    pub fn has(&self, b: &Binding) -> bool {
+        let scoped = match b.scope {
+            Scope::Global => true,
+            Scope::List => self.list,
+            other => other == self.view,
+        };
+        scoped && !(b.write && self.read_only)
+    }
+}
+
+/// The bindings that apply in `ctx`, in help order.
+pub fn active(ctx: KeyContext) -> impl Iterator<Item = &'static Binding> {
+    BINDINGS.iter().filter(move |b| ctx.has(b))
+}
+
 /// The action bound to a key press, if any. Shift is ignored for characters (terminals
 /// disagree on whether `?` comes with SHIFT).
-pub fn lookup(event: &KeyEvent, in_list: bool) -> Option<Action> {
+pub fn lookup(event: &KeyEvent, ctx: KeyContext) -> Option<Action> {
     let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
     BINDINGS.iter().find_map(|b| {
-        if b.ctrl != ctrl || (b.scope == Scope::List && !in_list) {
+        if b.ctrl != ctrl || !ctx.has(b) {
             return None;
         }
         let pos = b.keys.iter().position(|k| *k == event.code)?;
@@ -226,23 +364,67 @@ mod tests {
         KeyEvent::new(code, KeyModifiers::NONE)
     }
 
+    fn ctx(list: bool) -> KeyContext {
+        KeyContext {
+            view: Scope::Global,
+            list,
+            read_only: false,
+        }
+    }
+
+    #[test]
+    fn view_keys_and_read_only() {
+        let alerts = KeyContext {
+            view: Scope::Alerts,
+            list: true,
+            read_only: false,
+        };
+        assert_eq!(lookup(&press(Char('s')), alerts), Some(Action::Silence));
+        assert_eq!(lookup(&press(Char('/')), alerts), Some(Action::Filter));
+        assert_eq!(
+            lookup(&press(Char('/')), ctx(true)),
+            None,
+            "alerts-only key"
+        );
+        let ro = KeyContext {
+            read_only: true,
+            ..alerts
+        };
+        assert_eq!(lookup(&press(Char('s')), ro), None, "write key unbound");
+        assert!(active(ro).all(|b| !b.write), "write keys hidden from help");
+        assert!(active(alerts).any(|b| b.write));
+        let silences = KeyContext {
+            view: Scope::Silences,
+            list: true,
+            read_only: false,
+        };
+        assert_eq!(lookup(&press(Char('x')), silences), Some(Action::Expire));
+        assert_eq!(lookup(&press(Char('x')), alerts), None);
+    }
+
     #[test]
     fn dispatches_from_the_table() {
-        assert_eq!(lookup(&press(Char('j')), true), Some(Action::Down));
-        assert_eq!(lookup(&press(Down), true), Some(Action::Down));
-        assert_eq!(lookup(&press(Char('q')), true), Some(Action::Quit));
+        assert_eq!(lookup(&press(Char('j')), ctx(true)), Some(Action::Down));
+        assert_eq!(lookup(&press(Down), ctx(true)), Some(Action::Down));
+        assert_eq!(lookup(&press(Char('q')), ctx(true)), Some(Action::Quit));
         assert_eq!(
-            lookup(&KeyEvent::new(Char('c'), KeyModifiers::CONTROL), true),
+            lookup(&KeyEvent::new(Char('c'), KeyModifiers::CONTROL), ctx(true)),
             Some(Action::Quit)
         );
-        assert_eq!(lookup(&press(Char('c')), true), Some(Action::NextContext));
-        assert_eq!(lookup(&press(Char('3')), true), Some(Action::PickRange(2)));
         assert_eq!(
-            lookup(&KeyEvent::new(Char('?'), KeyModifiers::SHIFT), true),
+            lookup(&press(Char('c')), ctx(true)),
+            Some(Action::NextContext)
+        );
+        assert_eq!(
+            lookup(&press(Char('3')), ctx(true)),
+            Some(Action::PickRange(2))
+        );
+        assert_eq!(
+            lookup(&KeyEvent::new(Char('?'), KeyModifiers::SHIFT), ctx(true)),
             Some(Action::Help)
         );
-        assert_eq!(lookup(&press(Char('g')), false), None, "list-only key");
-        assert_eq!(lookup(&press(Char('z')), true), None);
+        assert_eq!(lookup(&press(Char('g')), ctx(false)), None, "list-only key");
+        assert_eq!(lookup(&press(Char('z')), ctx(true)), None);
     }
 
     #[test]

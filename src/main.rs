@@ -11,6 +11,7 @@ use clap::Parser;
 use sretop::app::{App, View};
 use sretop::cli::{apply_overrides, BudgetArgs, Cli, Command, Format, ReportFormat, SnapshotArgs};
 use sretop::config::{self, Config, Duration, TimeZoneChoice};
+use sretop::prom::alertmanager::AlertmanagerClient;
 use sretop::prom::PromClient;
 use sretop::runtime::{self, Clients, Exit};
 use sretop::{snapshot, tui};
@@ -72,11 +73,7 @@ fn load_config(cli: &Cli) -> Result<(Config, Option<PathBuf>), String> {
                 .into())
         }
     };
-    apply_overrides(
-        &mut config,
-        cli.context.as_deref(),
-        cli.prometheus.as_deref(),
-    )?;
+    apply_overrides(&mut config, cli.overrides())?;
     Ok((config, path))
 }
 
@@ -88,7 +85,16 @@ fn build_clients(config: &Config) -> Result<Clients, String> {
             PromClient::new(options).map_err(|e| format!("source {:?}: {e}", source.name))?;
         clients.push(client);
     }
-    Ok(Clients::new(clients))
+    let mut alertmanagers = Vec::new();
+    for am in &config.alertmanagers {
+        let options = am.client_options().map_err(|e| e.to_string())?;
+        let client = AlertmanagerClient::new(options)
+            .map_err(|e| format!("alertmanager {:?}: {e}", am.name))?;
+        alertmanagers.push(client);
+    }
+    Ok(Clients::new(clients)
+        .with_alertmanagers(alertmanagers)
+        .read_only(config.read_only))
 }
 
 /// Logs go to a file, never to the screen.
@@ -114,6 +120,15 @@ fn init_logging(cli: &Cli) -> Option<tracing_appender::non_blocking::WorkerGuard
     Some(guard)
 }
 
+/// The local user name, for silence authors and the audit log.
+fn local_user() -> Option<String> {
+    ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok())
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty())
+}
+
 fn default_log_path() -> Option<PathBuf> {
     use etcetera::BaseStrategy;
     let strategy = etcetera::choose_base_strategy().ok()?;
@@ -129,6 +144,7 @@ async fn dashboard(
     debug_panic: bool,
 ) -> Result<ExitCode, String> {
     let mut app = App::new(config, Utc::now(), tz);
+    app.user = local_user();
     // Shown in the status line for the whole session, not just before the screen clears.
     app.warnings = warnings;
     tracing::info!(
@@ -171,7 +187,7 @@ async fn snapshot_cmd(
     }
     let view = View::from_name(&args.view).ok_or_else(|| {
         format!(
-            "--view {:?}: unknown view (overview, service, slos, slo)",
+            "--view {:?}: unknown view (overview, service, slos, slo, alerts, alert, silences)",
             args.view
         )
     })?;
@@ -194,6 +210,22 @@ async fn snapshot_cmd(
             .ok_or_else(|| format!("--slo {want:?}: no such SLO (write SERVICE/NAME)"))?;
     }
     runtime::poll_once(&mut app, &clients, now).await;
+    if let Some(filter) = &args.filter {
+        app.alerts.filter_input = sretop::app::input::TextInput::new(filter.clone());
+        app.alerts.set_filter(&app.config.alerts.group_by);
+        if let Some(e) = &app.alerts.filter_error {
+            return Err(format!("--filter {filter:?}: {e}"));
+        }
+    }
+    if view == View::Alert {
+        if let Some(name) = &args.alert {
+            let found = app.alerts.visible().position(|a| a.name() == name);
+            app.alerts.selected =
+                found.ok_or_else(|| format!("--alert {name:?}: no such alert is listed"))?;
+        }
+        app.open_alert_and_chart();
+        runtime::poll_once(&mut app, &clients, now).await;
+    }
     let buffer = snapshot::render_buffer(&app, args.width, args.height);
     let out = match args.format {
         Format::Text => snapshot::to_text(&buffer),
@@ -267,14 +299,37 @@ async fn check(
         config.slo_defaults.long_refresh,
         config.refresh
     ));
-    for sretop::app::Cmd::Fetch(f) in cmds {
+    let mut feeds = Vec::new();
+    for cmd in cmds {
+        match cmd {
+            sretop::app::Cmd::Fetch(f) => out.push_str(&format!(
+                "  [{}] {} ({}): {}\n",
+                f.source,
+                app.queries[f.query].plan.label(),
+                if f.instant { "instant" } else { "range" },
+                f.promql
+            )),
+            sretop::app::Cmd::Alerts(r) => feeds.push(format!(
+                "  [{}] {} ({})\n",
+                r.source,
+                r.feed.label(),
+                if r.feed.is_alertmanager() {
+                    "Alertmanager API v2"
+                } else {
+                    "Prometheus"
+                }
+            )),
+            _ => {}
+        }
+    }
+    if !feeds.is_empty() {
         out.push_str(&format!(
-            "  [{}] {} ({}): {}\n",
-            f.source,
-            app.queries[f.query].plan.label(),
-            if f.instant { "instant" } else { "range" },
-            f.promql
+            "alerts: {} feeds, every {}{}:\n",
+            feeds.len(),
+            config.alerts.refresh.unwrap_or(config.refresh),
+            if config.read_only { ", read-only" } else { "" }
         ));
+        out.extend(feeds);
     }
     // Latency SLIs need their threshold to be a bucket boundary, or they match nothing.
     let mut ok = true;

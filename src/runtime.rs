@@ -7,6 +7,7 @@
 //! the network.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -18,14 +19,19 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use crate::app::{App, Cmd, Fetch, Fetched, Msg};
+use crate::app::alerts::{AlertData, AlertFeed, AlertFetched, ExprFetched};
+use crate::app::{AlertRequest, App, Cmd, ExprRequest, Fetch, Fetched, Msg};
+use crate::prom::alertmanager::AlertmanagerClient;
 use crate::prom::{PromClient, PromError};
 use crate::ui;
 
-/// One client per configured source, by name.
+/// One client per configured source and Alertmanager, by name.
 #[derive(Clone, Default)]
 pub struct Clients {
     by_source: HashMap<String, PromClient>,
+    alertmanagers: HashMap<String, AlertmanagerClient>,
+    /// Refuse writes here too, whatever the state machine asks.
+    read_only: bool,
 }
 
 impl Clients {
@@ -35,11 +41,171 @@ impl Clients {
                 .into_iter()
                 .map(|c| (c.name().to_string(), c))
                 .collect(),
+            ..Clients::default()
         }
+    }
+
+    /// Adds Alertmanager clients.
+    pub fn with_alertmanagers(
+        mut self,
+        clients: impl IntoIterator<Item = AlertmanagerClient>,
+    ) -> Self {
+        self.alertmanagers
+            .extend(clients.into_iter().map(|c| (c.name().to_string(), c)));
+        self
+    }
+
+    /// Refuses every write.
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
+        self
     }
 
     pub fn get(&self, source: &str) -> Option<&PromClient> {
         self.by_source.get(source)
+    }
+
+    pub fn alertmanager(&self, name: &str) -> Option<&AlertmanagerClient> {
+        self.alertmanagers.get(name)
+    }
+}
+
+fn no_client(kind: &str, name: &str) -> PromError {
+    PromError::Config {
+        reason: format!("no {kind} named {name:?}"),
+    }
+}
+
+/// Polls one alert feed.
+pub async fn fetch_alerts(clients: &Clients, r: AlertRequest) -> Msg {
+    let result = if r.feed.is_alertmanager() {
+        match clients.alertmanager(&r.source) {
+            None => Err(no_client("alertmanager", &r.source)),
+            Some(am) if r.feed == AlertFeed::AmAlerts => am.alerts().await.map(AlertData::AmAlerts),
+            Some(am) => am.silences().await.map(AlertData::Silences),
+        }
+    } else {
+        match clients.get(&r.source) {
+            None => Err(no_client("source", &r.source)),
+            Some(p) if r.feed == AlertFeed::PromAlerts => {
+                p.alerts().await.map(AlertData::PromAlerts)
+            }
+            Some(p) => p.alert_rules().await.map(AlertData::Rules),
+        }
+    };
+    Msg::AlertsFetched(Box::new(AlertFetched {
+        poll: r.poll,
+        generation: r.generation,
+        result,
+    }))
+}
+
+/// Runs one drill-down chart query.
+pub async fn fetch_expr(clients: &Clients, r: ExprRequest) -> Msg {
+    let result = match clients.get(&r.source) {
+        Some(c) => {
+            c.query_range(
+                &r.promql,
+                r.window.start_time(),
+                r.window.end_time(),
+                r.window.step_duration(),
+            )
+            .await
+        }
+        None => Err(no_client("source", &r.source)),
+    };
+    Msg::ExprFetched(Box::new(ExprFetched {
+        token: r.token,
+        part: r.part,
+        window: r.window,
+        result,
+    }))
+}
+
+/// Creates or expires a silence, and records it in the log (who, what, when, outcome; never
+/// credentials, which live only in the client).
+pub async fn write(clients: &Clients, cmd: Cmd) -> Option<Msg> {
+    match cmd {
+        Cmd::CreateSilence {
+            alertmanager,
+            silence,
+            user,
+        } => {
+            let matchers: Vec<String> = silence
+                .matchers
+                .iter()
+                .map(crate::domain::silence::format_matcher)
+                .collect();
+            let result = match clients.alertmanager(&alertmanager) {
+                _ if clients.read_only => Err(PromError::Config {
+                    reason: "read-only mode: writes are disabled".into(),
+                }),
+                None => Err(no_client("alertmanager", &alertmanager)),
+                Some(am) => am.create_silence(&silence).await,
+            };
+            let outcome = match &result {
+                Ok(id) => format!("ok id={id}"),
+                Err(e) => format!("failed: {e}"),
+            };
+            tracing::info!(
+                target: "sretop::audit",
+                user = %user,
+                alertmanager = %alertmanager,
+                matchers = %matchers.join(", "),
+                starts_at = %silence.starts_at.to_rfc3339(),
+                ends_at = %silence.ends_at.to_rfc3339(),
+                created_by = %silence.created_by,
+                comment = %silence.comment,
+                outcome = %outcome,
+                "create silence"
+            );
+            Some(Msg::SilenceCreated {
+                alertmanager,
+                result,
+            })
+        }
+        Cmd::ExpireSilence {
+            alertmanager,
+            id,
+            user,
+        } => {
+            let result = match clients.alertmanager(&alertmanager) {
+                _ if clients.read_only => Err(PromError::Config {
+                    reason: "read-only mode: writes are disabled".into(),
+                }),
+                None => Err(no_client("alertmanager", &alertmanager)),
+                Some(am) => am.expire_silence(&id).await,
+            };
+            let outcome = match &result {
+                Ok(()) => "ok".to_string(),
+                Err(e) => format!("failed: {e}"),
+            };
+            tracing::info!(
+                target: "sretop::audit",
+                user = %user,
+                alertmanager = %alertmanager,
+                id = %id,
+                outcome = %outcome,
+                "expire silence"
+            );
+            Some(Msg::SilenceExpired {
+                alertmanager,
+                id,
+                result,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Runs one command that talks to a server; `None` for terminal-only commands.
+pub async fn execute(clients: &Clients, cmd: Cmd) -> Option<Msg> {
+    match cmd {
+        Cmd::Fetch(f) => Some(fetch(clients, f).await),
+        Cmd::Alerts(r) => Some(fetch_alerts(clients, r).await),
+        Cmd::Expr(r) => Some(fetch_expr(clients, r).await),
+        Cmd::CreateSilence { .. } | Cmd::ExpireSilence { .. } => write(clients, cmd).await,
+        Cmd::Bell | Cmd::Copy(_) => None,
     }
 }
 
@@ -79,30 +245,37 @@ pub async fn fetch(clients: &Clients, f: Fetch) -> Msg {
     }))
 }
 
+/// Starts the network commands as tasks; returns the bytes the terminal-only ones (bell,
+/// clipboard) want written.
 fn spawn(
     cmds: Vec<Cmd>,
     clients: &Clients,
     tx: &mpsc::UnboundedSender<Msg>,
     tasks: &mut JoinSet<()>,
-) {
+) -> String {
+    let mut out = String::new();
     for cmd in cmds {
         match cmd {
-            Cmd::Fetch(f) => {
+            Cmd::Bell => out.push('\x07'),
+            Cmd::Copy(text) => out.push_str(&ui::osc::osc52_copy(&text)),
+            cmd => {
                 let clients = clients.clone();
                 let tx = tx.clone();
                 tasks.spawn(async move {
-                    let msg = fetch(&clients, f).await;
-                    // The receiver is gone only when we are shutting down.
-                    let _ = tx.send(msg);
+                    if let Some(msg) = execute(&clients, cmd).await {
+                        // The receiver is gone only when we are shutting down.
+                        let _ = tx.send(msg);
+                    }
                 });
             }
         }
     }
+    out
 }
 
 /// The interactive loop. Returns when the user quits, a stop signal arrives or the terminal
 /// goes away; outstanding requests are cancelled on return.
-pub async fn run<B: Backend>(
+pub async fn run<B: Backend + std::io::Write>(
     app: &mut App,
     terminal: &mut Terminal<B>,
     clients: Clients,
@@ -122,17 +295,36 @@ where
 
     let mut cmds = app.update(Msg::Tick, Utc::now());
     loop {
-        spawn(std::mem::take(&mut cmds), &clients, &tx, &mut tasks);
+        let mut raw = spawn(std::mem::take(&mut cmds), &clients, &tx, &mut tasks);
         if app.quit {
             return Ok(Exit::Quit);
         }
         if app.dirty {
-            if let Err(e) = terminal.draw(|frame| ui::render(app, frame)) {
-                // Writing to the terminal fails when it is gone (a closed pty).
-                tracing::info!(error = %std::io::Error::from(e), "cannot draw; exiting");
-                return Ok(Exit::TerminalGone);
+            let links = ui::links(app);
+            match terminal.draw(|frame| ui::render(app, frame)) {
+                Ok(frame) => {
+                    if !links.is_empty() {
+                        // Clickable links (OSC 8) over the URLs just drawn.
+                        raw.push_str(&ui::osc::osc8_overlay(frame.buffer, &links));
+                    }
+                }
+                Err(e) => {
+                    // Writing to the terminal fails when it is gone (a closed pty).
+                    tracing::info!(error = %std::io::Error::from(e), "cannot draw; exiting");
+                    return Ok(Exit::TerminalGone);
+                }
             }
             app.dirty = false;
+        }
+        if !raw.is_empty() {
+            let backend = terminal.backend_mut();
+            if backend
+                .write_all(raw.as_bytes())
+                .and_then(|()| Write::flush(backend))
+                .is_err()
+            {
+                return Ok(Exit::TerminalGone);
+            }
         }
         let msg = tokio::select! {
             event = input.next() => match event {
@@ -168,14 +360,10 @@ pub async fn poll_once(app: &mut App, clients: &Clients, now: chrono::DateTime<U
     while !cmds.is_empty() {
         let answers = futures::future::join_all(cmds.drain(..).map(|cmd| {
             let clients = clients.clone();
-            async move {
-                match cmd {
-                    Cmd::Fetch(f) => fetch(&clients, f).await,
-                }
-            }
+            async move { execute(&clients, cmd).await }
         }))
         .await;
-        for msg in answers {
+        for msg in answers.into_iter().flatten() {
             cmds.extend(app.update(msg, now));
         }
     }

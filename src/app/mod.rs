@@ -6,6 +6,9 @@
 //! what is in flight, how long a down source waits before the next try), so it is tested with a
 //! fake clock.
 
+mod alert_actions;
+pub mod alerts;
+pub mod input;
 pub mod slo;
 
 use chrono::{DateTime, FixedOffset, Utc};
@@ -19,8 +22,10 @@ use crate::domain::series::Series;
 use crate::domain::signals::{self, QueryPlan, SignalKind};
 use crate::domain::slo_plan::{self, Count, Shape, SloQueryPlan};
 use crate::domain::window::Window;
-use crate::keys::{self, Action};
+use crate::keys::{self, Action, KeyContext, Scope};
+use crate::prom::alertmanager::NewSilence;
 use crate::prom::{PromError, QueryData, QueryResponse};
+use alerts::{AlertFeed, AlertFetched, AlertPoll, AlertsState, ExprFetched};
 use slo::SloState;
 
 /// How many points a range query asks for by default; sparklines and charts downsample from
@@ -42,10 +47,24 @@ pub enum View {
     Slos,
     /// One SLO: burn rates, budget consumption, policy, PromQL.
     Slo,
+    /// Every alert, grouped.
+    Alerts,
+    /// One alert: labels, links, rule, chart, silences.
+    Alert,
+    /// Active and pending silences.
+    Silences,
 }
 
 impl View {
-    pub const ALL: [View; 4] = [View::Overview, View::Service, View::Slos, View::Slo];
+    pub const ALL: [View; 7] = [
+        View::Overview,
+        View::Service,
+        View::Slos,
+        View::Slo,
+        View::Alerts,
+        View::Alert,
+        View::Silences,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -53,6 +72,19 @@ impl View {
             View::Service => "Service",
             View::Slos => "SLOs",
             View::Slo => "SLO",
+            View::Alerts => "Alerts",
+            View::Alert => "Alert",
+            View::Silences => "Silences",
+        }
+    }
+
+    /// The key scope of the view's own bindings.
+    pub fn key_scope(self) -> Scope {
+        match self {
+            View::Alerts => Scope::Alerts,
+            View::Alert => Scope::Alert,
+            View::Silences => Scope::Silences,
+            _ => Scope::Global,
         }
     }
 
@@ -63,13 +95,19 @@ impl View {
             "service" | "detail" => Some(View::Service),
             "slos" => Some(View::Slos),
             "slo" => Some(View::Slo),
+            "alerts" => Some(View::Alerts),
+            "alert" => Some(View::Alert),
+            "silences" => Some(View::Silences),
             _ => None,
         }
     }
 
     /// Views that list things (`g`/`G` apply).
     pub fn is_list(self) -> bool {
-        matches!(self, View::Overview | View::Slos)
+        matches!(
+            self,
+            View::Overview | View::Slos | View::Alerts | View::Silences
+        )
     }
 }
 
@@ -83,6 +121,21 @@ pub enum Msg {
     Tick,
     /// A query came back.
     Fetched(Box<Fetched>),
+    /// An alert, rule or silence poll came back.
+    AlertsFetched(Box<AlertFetched>),
+    /// A drill-down chart query came back.
+    ExprFetched(Box<ExprFetched>),
+    /// A silence was created (its ID) or refused.
+    SilenceCreated {
+        alertmanager: String,
+        result: Result<String, PromError>,
+    },
+    /// A silence was expired or the request failed.
+    SilenceExpired {
+        alertmanager: String,
+        id: String,
+        result: Result<(), PromError>,
+    },
 }
 
 /// The answer to a [`Fetch`].
@@ -97,7 +150,48 @@ pub struct Fetched {
 /// Work for the runtime.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cmd {
+    /// A golden-signal or SLO query.
     Fetch(Fetch),
+    /// Poll an alert, rule or silence feed.
+    Alerts(AlertRequest),
+    /// A drill-down chart query (`query_range`).
+    Expr(ExprRequest),
+    /// `POST /api/v2/silences` (only ever after the user confirmed).
+    CreateSilence {
+        alertmanager: String,
+        silence: NewSilence,
+        /// Who asked, for the audit log.
+        user: String,
+    },
+    /// `DELETE /api/v2/silence/{id}` (only ever after the user confirmed).
+    ExpireSilence {
+        alertmanager: String,
+        id: String,
+        user: String,
+    },
+    /// Ring the terminal bell.
+    Bell,
+    /// Put text on the clipboard of the user's terminal (OSC 52).
+    Copy(String),
+}
+
+/// One alert feed poll.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertRequest {
+    pub poll: usize,
+    pub generation: u64,
+    pub feed: AlertFeed,
+    pub source: String,
+}
+
+/// One drill-down chart query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExprRequest {
+    pub token: u64,
+    pub part: alerts::ExprPart,
+    pub source: String,
+    pub promql: String,
+    pub window: Window,
 }
 
 /// One `query_range` request.
@@ -306,6 +400,12 @@ pub struct App {
     pub quit: bool,
     /// Something visible changed since the last draw.
     pub dirty: bool,
+    /// Alerts, silences and their views' state.
+    pub alerts: AlertsState,
+    /// The local user (from `$USER`), the default silence author and the audit log's "who".
+    pub user: Option<String>,
+    /// Work asked for by a key press (copy, confirmed writes), handed out by `update`.
+    pending: Vec<Cmd>,
 }
 
 impl App {
@@ -343,6 +443,9 @@ impl App {
             warnings: Vec::new(),
             quit: false,
             dirty: true,
+            alerts: AlertsState::default(),
+            user: None,
+            pending: Vec::new(),
             config,
         };
         app.rebuild();
@@ -421,6 +524,77 @@ impl App {
         self.selected = self.selected.min(self.services.len().saturating_sub(1));
         self.slo_selected = self.slo_selected.min(self.slos.len().saturating_sub(1));
         self.generation += 1;
+        self.rebuild_alert_polls();
+    }
+
+    /// Alert feeds for the current context: the context's Prometheus (alerts and rules) and
+    /// every Alertmanager (alerts and silences).
+    fn rebuild_alert_polls(&mut self) {
+        let mut polls = Vec::new();
+        if self.config.alerts.from_prometheus && self.config.source(&self.context).is_some() {
+            for feed in [AlertFeed::PromAlerts, AlertFeed::PromRules] {
+                polls.push((feed, self.context.clone()));
+            }
+        }
+        for am in &self.config.alertmanagers {
+            for feed in [AlertFeed::AmAlerts, AlertFeed::AmSilences] {
+                polls.push((feed, am.name.clone()));
+            }
+        }
+        self.alerts.prom_alerts.clear();
+        self.alerts.rules.clear();
+        self.alerts.polls = polls
+            .into_iter()
+            .map(|(feed, source)| AlertPoll {
+                feed,
+                source,
+                in_flight: false,
+                next_due: Some(self.now),
+                last_ok: None,
+                last_error: None,
+                failures: 0,
+            })
+            .collect();
+        self.remerge_alerts();
+    }
+
+    /// Whether any alert feed is configured.
+    pub fn has_alert_feeds(&self) -> bool {
+        !self.alerts.polls.is_empty()
+    }
+
+    fn alert_refresh(&self) -> chrono::Duration {
+        let secs = self.config.alerts.refresh.map_or(self.refresh_secs(), |d| {
+            i64::try_from(d.as_secs()).unwrap_or(15)
+        });
+        chrono::Duration::seconds(secs.max(1))
+    }
+
+    fn remerge_alerts(&mut self) {
+        let cfg = &self.config.alerts;
+        let fresh = self
+            .alerts
+            .remerge(&cfg.external_labels, &cfg.group_by, self.now);
+        if fresh > 0 {
+            if cfg.bell {
+                self.pending.push(Cmd::Bell);
+            }
+            let names: Vec<String> = self
+                .alerts
+                .new_since
+                .iter()
+                .filter(|(_, t)| **t == self.now)
+                .filter_map(|(k, _)| k.get("alertname").cloned())
+                .collect();
+            self.notice(format!("▲ newly firing: {}", names.join(", ")), true);
+        }
+        self.dirty = true;
+    }
+
+    /// A message for the status line (`bad` colours it as a warning).
+    fn notice(&mut self, text: impl Into<String>, bad: bool) {
+        self.alerts.notice = Some((self.now, text.into(), bad));
+        self.dirty = true;
     }
 
     /// True while the window ends now.
@@ -460,8 +634,39 @@ impl App {
                 }
             }
             Msg::Resize => self.dirty = true,
-            Msg::Tick => {}
+            Msg::Tick => {
+                let before = self.alerts.new_since.len();
+                self.alerts.expire_highlights(now);
+                if self.alerts.new_since.len() != before {
+                    self.dirty = true;
+                }
+            }
             Msg::Fetched(fetched) => self.on_fetched(*fetched),
+            Msg::AlertsFetched(f) => self.on_alerts_fetched(*f),
+            Msg::ExprFetched(f) => self.on_expr_fetched(*f),
+            Msg::SilenceCreated {
+                alertmanager,
+                result,
+            } => {
+                match result {
+                    Ok(id) => self.notice(format!("silence {id} created on {alertmanager}"), false),
+                    Err(e) => {
+                        self.notice(format!("silence not created on {alertmanager}: {e}"), true)
+                    }
+                }
+                self.refresh_alertmanager(&alertmanager);
+            }
+            Msg::SilenceExpired {
+                alertmanager,
+                id,
+                result,
+            } => {
+                match result {
+                    Ok(()) => self.notice(format!("silence {id} expired on {alertmanager}"), false),
+                    Err(e) => self.notice(format!("silence {id} not expired: {e}"), true),
+                }
+                self.refresh_alertmanager(&alertmanager);
+            }
         }
         if self.visible_clock() != before {
             self.dirty = true;
@@ -469,7 +674,18 @@ impl App {
         if self.quit {
             return Vec::new();
         }
-        self.due_fetches()
+        let mut cmds = std::mem::take(&mut self.pending);
+        cmds.extend(self.due_fetches());
+        cmds
+    }
+
+    /// After a write: poll that Alertmanager's alerts and silences now.
+    fn refresh_alertmanager(&mut self, name: &str) {
+        for p in &mut self.alerts.polls {
+            if p.source == name && p.feed.is_alertmanager() {
+                p.next_due = Some(self.now);
+            }
+        }
     }
 
     /// What the clock-driven parts of the screen show (ages, retry countdowns), so a tick
@@ -498,24 +714,59 @@ impl App {
                 std::mem::discriminant(&self.freshness(&svc.feeds))
             ));
         }
+        if let Some((t, ..)) = &self.alerts.notice {
+            out.push_str(if (self.now - *t).num_seconds() < 30 {
+                "N"
+            } else {
+                "n"
+            });
+        }
+        if matches!(self.view, View::Alerts | View::Alert | View::Silences) {
+            // "for 12m", "ends in 1h": minute resolution.
+            out.push_str(&(self.now.timestamp() / 60).to_string());
+        }
         out
     }
 
+    /// The keys that apply now.
+    pub fn key_context(&self) -> KeyContext {
+        KeyContext {
+            view: self.view.key_scope(),
+            list: self.view.is_list(),
+            read_only: self.config.read_only,
+        }
+    }
+
     fn on_key(&mut self, key: &KeyEvent) {
-        let Some(action) = keys::lookup(key, self.view.is_list()) else {
+        // Modes that take keys first: a confirmation, the silence form, the filter line.
+        if self.modal_key(key) {
+            self.dirty = true;
+            return;
+        }
+        let Some(action) = keys::lookup(key, self.key_context()) else {
             return;
         };
         self.dirty = true;
+        if self.alert_action(action) {
+            return;
+        }
         if self.help && !matches!(action, Action::Quit | Action::Help | Action::Back) {
             // Any other key closes help first, so a stray key never acts unseen.
             self.help = false;
             return;
         }
         let in_slos = matches!(self.view, View::Slos | View::Slo);
-        let (cursor, len) = if in_slos {
-            (&mut self.slo_selected, self.slos.len())
-        } else {
-            (&mut self.selected, self.services.len())
+        let (cursor, len) = match self.view {
+            View::Alerts => {
+                let len = self.alerts.visible_len();
+                (&mut self.alerts.selected, len)
+            }
+            View::Silences => {
+                let len = self.alerts.silences.len();
+                (&mut self.alerts.silence_selected, len)
+            }
+            _ if in_slos => (&mut self.slo_selected, self.slos.len()),
+            _ => (&mut self.selected, self.services.len()),
         };
         let last = len.saturating_sub(1);
         match action {
@@ -525,17 +776,25 @@ impl App {
             Action::Down => *cursor = (*cursor + 1).min(last),
             Action::Top => *cursor = 0,
             Action::Bottom => *cursor = last,
-            Action::Open => {
-                if len > 0 {
+            Action::Open => match self.view {
+                View::Alerts => self.open_selected_alert(),
+                View::Alert | View::Silences => {}
+                _ if len > 0 => {
                     self.view = if in_slos { View::Slo } else { View::Service };
                 }
-            }
+                _ => {}
+            },
             Action::Back => {
                 if self.help {
                     self.help = false;
+                } else if self.view == View::Alerts && !self.alerts.filter_input.text.is_empty() {
+                    // Esc clears the filter before it leaves the list.
+                    self.alerts.filter_input = Default::default();
+                    self.alerts.set_filter(&self.config.alerts.group_by);
                 } else {
                     self.view = match self.view {
                         View::Slo => View::Slos,
+                        View::Alert => View::Alerts,
                         _ => View::Overview,
                     };
                 }
@@ -549,6 +808,10 @@ impl App {
                     (i + n - 1) % n
                 };
                 self.view = View::ALL[next];
+                if self.view == View::Alert && self.alerts.open.is_none() {
+                    self.open_selected_alert();
+                    self.view = View::Alert;
+                }
             }
             Action::RangeLonger | Action::RangeShorter | Action::PickRange(_) => {
                 let i = self
@@ -594,7 +857,20 @@ impl App {
                 for q in &mut self.queries {
                     q.next_due = Some(self.now);
                 }
+                for p in &mut self.alerts.polls {
+                    p.next_due = Some(self.now);
+                }
+                self.request_chart();
             }
+            Action::Alerts
+            | Action::Filter
+            | Action::Sort
+            | Action::Silence
+            | Action::Expire
+            | Action::CopyRunbook
+            | Action::CopyGenerator
+            | Action::RelatedService
+            | Action::RelatedSlo => {}
             Action::NextContext => {
                 let names: Vec<String> =
                     self.config.sources.iter().map(|s| s.name.clone()).collect();
@@ -613,6 +889,7 @@ impl App {
         for q in &mut self.queries {
             q.next_due = Some(self.now);
         }
+        self.request_chart();
     }
 
     /// Fetches that are due now and not already in flight; marks them in flight.
@@ -651,6 +928,18 @@ impl App {
                 promql,
                 window: fetch_window,
                 instant,
+            }));
+        }
+        for (i, p) in self.alerts.polls.iter_mut().enumerate() {
+            if p.in_flight || p.next_due.is_none_or(|due| due > self.now) {
+                continue;
+            }
+            p.in_flight = true;
+            cmds.push(Cmd::Alerts(AlertRequest {
+                poll: i,
+                generation: self.generation,
+                feed: p.feed,
+                source: p.source.clone(),
             }));
         }
         cmds
@@ -791,11 +1080,18 @@ impl App {
 
     /// When the next request to a source goes out (its earliest due query).
     pub fn next_attempt(&self, source: &str) -> Option<DateTime<Utc>> {
-        self.queries
+        let queries = self
+            .queries
             .iter()
             .filter(|q| q.plan.source() == source && q.in_flight.is_none())
-            .filter_map(|q| q.next_due)
-            .min()
+            .filter_map(|q| q.next_due);
+        let polls = self
+            .alerts
+            .polls
+            .iter()
+            .filter(|p| p.source == source && !p.in_flight)
+            .filter_map(|p| p.next_due);
+        queries.chain(polls).min()
     }
 
     /// Lays a successful SLO answer onto the SLOs it serves.
@@ -907,6 +1203,7 @@ impl App {
     /// True while any request is out.
     pub fn in_flight(&self) -> bool {
         self.queries.iter().any(|q| q.in_flight.is_some())
+            || self.alerts.polls.iter().any(|p| p.in_flight)
     }
 
     pub fn selected_service(&self) -> Option<&ServiceState> {
@@ -962,7 +1259,12 @@ services: [{name: api}, {name: checkout}]
     }
 
     fn fetches(cmds: &[Cmd]) -> Vec<&Fetch> {
-        cmds.iter().map(|Cmd::Fetch(f)| f).collect()
+        cmds.iter()
+            .filter_map(|c| match c {
+                Cmd::Fetch(f) => Some(f),
+                _ => None,
+            })
+            .collect()
     }
 
     fn answer(f: &Fetch, result: Result<QueryResponse, PromError>) -> Msg {
@@ -1009,7 +1311,22 @@ services: [{name: api}, {name: checkout}]
         let mut app = app();
         let cmds = app.update(Msg::Tick, t(0));
         // traffic, errors, three quantiles; no saturation gauges configured.
-        assert_eq!(cmds.len(), 5);
+        assert_eq!(fetches(&cmds).len(), 5);
+        // The context's Prometheus alerts and alerting rules.
+        let feeds: Vec<_> = cmds
+            .iter()
+            .filter_map(|c| match c {
+                Cmd::Alerts(r) => Some((r.feed, r.source.as_str())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            feeds,
+            [
+                (AlertFeed::PromAlerts, "demo"),
+                (AlertFeed::PromRules, "demo")
+            ]
+        );
         assert!(
             app.update(Msg::Tick, t(1)).is_empty(),
             "in flight: nothing new"
@@ -1194,7 +1511,7 @@ services: [{name: api}, {name: checkout}]
             FixedOffset::east_opt(0).expect("utc"),
         );
         let cmds = app.update(Msg::Tick, now);
-        let total = cmds.len();
+        let total = fetches(&cmds).len();
         crate::fixture::answer(&mut app, cmds, now, None);
         let at = |secs| now + chrono::Duration::seconds(secs);
         // After one refresh only the golden signals and the short SLO windows are due.
@@ -1204,14 +1521,14 @@ services: [{name: api}, {name: checkout}]
             .iter()
             .filter(|q| matches!(&q.plan, Plan::Slo(p) if p.slow))
             .count();
-        assert_eq!(fast.len(), total - slow_count);
-        assert!(fast.iter().all(|Cmd::Fetch(f)| !matches!(
+        assert_eq!(fetches(&fast).len(), total - slow_count);
+        assert!(fetches(&fast).iter().all(|f| !matches!(
             &app.queries[f.query].plan,
             Plan::Slo(p) if p.slow
         )));
         crate::fixture::answer(&mut app, fast, at(15), None);
         // After `long_refresh` (5 min) everything is due again.
-        assert_eq!(app.update(Msg::Tick, at(300)).len(), total);
+        assert_eq!(fetches(&app.update(Msg::Tick, at(300))).len(), total);
     }
 
     #[test]
@@ -1239,7 +1556,7 @@ services: [{name: api}, {name: checkout}]
             FixedOffset::east_opt(0).expect("utc"),
         );
         let cmds = app.update(Msg::Tick, now);
-        for Cmd::Fetch(f) in cmds {
+        for f in fetches(&cmds) {
             let Plan::Slo(plan) = &app.queries[f.query].plan else {
                 continue;
             };
@@ -1257,7 +1574,7 @@ services: [{name: api}, {name: checkout}]
                 _ => QueryData::Vector(vec![]),
             };
             let msg = answer(
-                &f,
+                f,
                 Ok(QueryResponse {
                     data,
                     warnings: vec![],
@@ -1323,9 +1640,9 @@ services: [{name: api}, {name: checkout}]
         let old = fetches(&cmds)[0].clone();
         let cmds = app.update(key('+'), t(1));
         assert_eq!(cmds.len(), 5, "new range: everything refetched at once");
-        assert!(cmds
+        assert!(fetches(&cmds)
             .iter()
-            .all(|Cmd::Fetch(f)| f.generation == old.generation + 1));
+            .all(|f| f.generation == old.generation + 1));
         let w = old.window;
         app.update(answer(&old, Ok(matrix(&w, &[("api", 1.0)]))), t(2));
         assert!(app.services[0].traffic.is_none());

@@ -107,8 +107,15 @@ impl SourceConfig {
 pub fn warnings(config: &Config, path: &Path) -> Vec<String> {
     let file = path.display();
     let mut out = Vec::new();
-    for (i, source) in config.sources.iter().enumerate() {
-        let at = format!("sources[{i}]");
+    let sources = config
+        .sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| ("sources", i, s));
+    let alertmanagers =
+        (config.alertmanagers.iter().enumerate()).map(|(i, s)| ("alertmanagers", i, s));
+    for (list, i, source) in sources.chain(alertmanagers) {
+        let at = format!("{list}[{i}]");
         let name = &source.name;
         if source.insecure_skip_verify {
             out.push(format!(

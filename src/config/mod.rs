@@ -85,8 +85,18 @@ fn expand_variables(
     path: &Path,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(), ConfigError> {
-    for (i, source) in config.sources.iter_mut().enumerate() {
-        let at = FieldPath::root().key("sources").index(i);
+    let sources = config
+        .sources
+        .iter_mut()
+        .enumerate()
+        .map(|(i, s)| ("sources", i, s));
+    let alertmanagers = config
+        .alertmanagers
+        .iter_mut()
+        .enumerate()
+        .map(|(i, s)| ("alertmanagers", i, s));
+    for (list, i, source) in sources.chain(alertmanagers) {
+        let at = FieldPath::root().key(list).index(i);
         source.url = expand::expand(&source.url, env)
             .map_err(|message| ConfigError::invalid(path, text, &at.key("url"), message))?;
         for (name, value) in source.headers.iter_mut() {
@@ -109,7 +119,7 @@ fn resolve_paths(config: &mut Config, base: Option<&Path>, home: Option<&str>) {
             }
         }
     };
-    for source in &mut config.sources {
+    for source in config.sources.iter_mut().chain(&mut config.alertmanagers) {
         if let Some(ca_file) = &mut source.ca_file {
             resolve(ca_file);
         }

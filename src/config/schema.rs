@@ -55,11 +55,77 @@ pub struct Config {
     /// SLO definitions in Sloth or OpenSLO files.
     #[serde(default)]
     pub imports: Vec<ImportConfig>,
+    /// Alertmanagers (API v2) to read alerts and silences from, with the same connection
+    /// options as `sources` (`service_label` is not used). Members of an HA pair are listed
+    /// one by one; their alerts are shown once.
+    #[serde(default)]
+    pub alertmanagers: Vec<SourceConfig>,
+    /// How alerts are read and listed.
+    #[serde(default)]
+    pub alerts: AlertsConfig,
+    /// Refuse every write (creating and expiring silences); the keys are hidden from help.
+    #[serde(default)]
+    pub read_only: bool,
     /// Not part of the file: what the imports could not carry over (each message names the
     /// imported file and the SLO). Filled by [`parse`](super::parse); [`warnings`](super::warnings)
     /// includes them.
     #[serde(skip)]
     pub import_warnings: Vec<String>,
+}
+
+/// How alerts are read and listed.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct AlertsConfig {
+    /// How often alerts and silences are polled; default: `refresh`.
+    #[serde(default)]
+    pub refresh: Option<Duration>,
+    /// Read `/api/v1/alerts` and the alerting rules of the current Prometheus source too.
+    #[serde(default = "yes")]
+    pub from_prometheus: bool,
+    /// Labels alerts are grouped by in the list (like a route's `group_by`); default
+    /// `[alertname]`; `[...]` lists every alert on its own.
+    #[serde(default)]
+    pub group_by: Vec<String>,
+    /// Labels that tell replicas apart and are not part of an alert's identity (the external
+    /// labels of HA Prometheus pairs).
+    #[serde(default = "default_external_labels")]
+    pub external_labels: Vec<String>,
+    /// Ring the terminal bell when an alert starts firing.
+    #[serde(default)]
+    pub bell: bool,
+    /// The author written into new silences; default: `$USER`.
+    #[serde(default)]
+    pub author: Option<String>,
+    /// The duration a new silence form starts with.
+    #[serde(default = "default_silence_duration")]
+    pub silence_duration: Duration,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        Self {
+            refresh: None,
+            from_prometheus: true,
+            group_by: Vec::new(),
+            external_labels: default_external_labels(),
+            bell: false,
+            author: None,
+            silence_duration: default_silence_duration(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_external_labels() -> Vec<String> {
+    ["prometheus", "prometheus_replica", "replica"]
+        .map(String::from)
+        .to_vec()
+}
+fn default_silence_duration() -> Duration {
+    Duration::from_secs(2 * 3600)
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]

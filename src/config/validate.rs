@@ -38,6 +38,7 @@ pub fn validate(config: &Config, text: &str, file: &Path) -> Result<(), ConfigEr
     check.services(config)?;
     check.slo_config(config)?;
     check.imports(config)?;
+    check.alerts(config)?;
     Ok(())
 }
 
@@ -145,6 +146,63 @@ impl Check<'_> {
                 ));
             }
             self.source(&at, source)?;
+        }
+        Ok(())
+    }
+
+    fn alerts(&self, config: &Config) -> Result<(), ConfigError> {
+        let list = FieldPath::root().key("alertmanagers");
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (i, am) in config.alertmanagers.iter().enumerate() {
+            let at = list.index(i);
+            self.not_empty(&at.key("name"), &am.name)?;
+            if let Some(first) = seen.insert(&am.name, i) {
+                return Err(self.fail(
+                    &at.key("name"),
+                    format!(
+                        "duplicate alertmanager name `{}` (alertmanagers[{first}] has it too; \
+                         names must be unique)",
+                        am.name
+                    ),
+                ));
+            }
+            if config.source(&am.name).is_some() {
+                return Err(self.fail(
+                    &at.key("name"),
+                    format!(
+                        "`{}` is already the name of a Prometheus source; alerts say where they \
+                         come from by name, so give the alertmanager another one",
+                        am.name
+                    ),
+                ));
+            }
+            self.source(&at, am)?;
+        }
+        let alerts = FieldPath::root().key("alerts");
+        if let Some(refresh) = config.alerts.refresh {
+            self.positive(&alerts.key("refresh"), refresh)?;
+        }
+        self.positive(
+            &alerts.key("silence_duration"),
+            config.alerts.silence_duration,
+        )?;
+        let labels = [
+            ("group_by", &config.alerts.group_by),
+            ("external_labels", &config.alerts.external_labels),
+        ];
+        for (field, names) in labels {
+            for (i, name) in names.iter().enumerate() {
+                let ok = is_label_name(name) || (field == "group_by" && name == "...");
+                if !ok {
+                    return Err(self.fail(
+                        &alerts.key(field).index(i),
+                        format!("`{name}` is not a valid label name"),
+                    ));
+                }
+            }
+        }
+        if let Some(author) = &config.alerts.author {
+            self.not_empty(&alerts.key("author"), author)?;
         }
         Ok(())
     }

@@ -138,6 +138,18 @@ pub enum SilenceState {
     Other(String),
 }
 
+impl SilenceState {
+    /// `active`, `pending`, `expired`, or what the server said.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Active => "active",
+            Self::Pending => "pending",
+            Self::Expired => "expired",
+            Self::Other(s) => s,
+        }
+    }
+}
+
 impl Default for SilenceState {
     fn default() -> Self {
         Self::Other(String::new())

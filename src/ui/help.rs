@@ -6,15 +6,19 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
 use super::theme::THEME;
-use crate::keys::BINDINGS;
+use crate::app::App;
+use crate::keys;
 
-pub fn render(frame: &mut Frame, area: Rect) {
-    let label_w = BINDINGS
+/// The keys of the current view, then the global ones; write keys are left out in read-only
+/// mode.
+pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+    let active: Vec<&keys::Binding> = keys::active(app.key_context()).collect();
+    let label_w = active
         .iter()
         .map(|b| b.label.chars().count())
         .max()
         .unwrap_or(6);
-    let lines: Vec<Line> = BINDINGS
+    let mut lines: Vec<Line> = active
         .iter()
         .map(|b| {
             Line::from(vec![
@@ -23,7 +27,32 @@ pub fn render(frame: &mut Frame, area: Rect) {
             ])
         })
         .collect();
+    if app.config.read_only {
+        lines.push(Line::styled(" read-only: silences are disabled", THEME.dim));
+    }
     let text_w = lines.iter().map(Line::width).max().unwrap_or(30) as u16 + 3;
+    // Two columns when one does not fit the height (80x24 with a view's own keys).
+    let columns = if lines.len() as u16 + 2 > area.height {
+        2
+    } else {
+        1
+    };
+    let lines = if columns == 2 {
+        let col_w = usize::from(area.width.saturating_sub(3) / 2);
+        let per = lines.len().div_ceil(2);
+        let (left, right) = lines.split_at(per);
+        (0..per)
+            .map(|i| {
+                let mut spans = pad(left.get(i), col_w);
+                spans.push(Span::raw(" "));
+                spans.extend(pad(right.get(i), col_w));
+                Line::from(spans)
+            })
+            .collect()
+    } else {
+        lines
+    };
+    let text_w = if columns == 2 { area.width } else { text_w };
     let height = (lines.len() as u16 + 2).min(area.height);
     let width = text_w.min(area.width);
     let [row] = Layout::vertical([Constraint::Length(height)])
@@ -42,4 +71,18 @@ pub fn render(frame: &mut Frame, area: Rect) {
         ),
         popup,
     );
+}
+
+/// A help line cut or padded to exactly `width` columns.
+fn pad(line: Option<&Line<'static>>, width: usize) -> Vec<Span<'static>> {
+    let mut out = Vec::new();
+    let mut used = 0;
+    for span in line.map(|l| l.spans.as_slice()).unwrap_or_default() {
+        let room = width.saturating_sub(used);
+        let text = super::widgets::fit(&span.content, room);
+        used += text.chars().count();
+        out.push(Span::styled(text, span.style));
+    }
+    out.push(Span::raw(" ".repeat(width.saturating_sub(used))));
+    out
 }

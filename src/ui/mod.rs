@@ -12,9 +12,13 @@
 //!   `?` draws help.rs on top.
 //! ```
 
+pub mod alert;
+pub mod alerts;
 pub mod help;
+pub mod osc;
 pub mod overview;
 pub mod service;
+pub mod silences;
 pub mod slo;
 pub mod slos;
 pub mod theme;
@@ -55,9 +59,22 @@ pub fn render(app: &App, frame: &mut Frame) {
         View::Service => service::render(frame, body, app),
         View::Slos => slos::render(frame, body, app),
         View::Slo => slo::render(frame, body, app),
+        View::Alerts => alerts::render(frame, body, app),
+        View::Alert => alert::render(frame, body, app),
+        View::Silences => silences::render(frame, body, app),
     }
     widgets::status_line(frame, status, app);
-    if app.help {
-        help::render(frame, frame.area());
+    if app.alerts.confirm.is_some() {
+        silences::render_confirm(frame, frame.area(), app);
+    } else {
+        silences::render_form(frame, body, app);
     }
+    if app.help {
+        help::render(frame, frame.area(), app);
+    }
+}
+
+/// URLs on screen that the runtime turns into OSC 8 hyperlinks after drawing.
+pub fn links(app: &App) -> Vec<String> {
+    alert::links(app)
 }

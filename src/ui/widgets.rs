@@ -85,6 +85,19 @@ pub fn visible_rows<T>(
     items.iter().enumerate().skip(first).take(rows)
 }
 
+/// `s` cut to `width` characters, with `…` where it was cut.
+pub fn fit(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        return s.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out: String = s.chars().take(width - 1).collect();
+    out.push('…');
+    out
+}
+
 /// `HH:MM:SS` in the display time zone.
 pub fn clock(t: DateTime<Utc>, tz: &FixedOffset) -> String {
     t.with_timezone(tz).format("%H:%M:%S").to_string()
@@ -99,15 +112,77 @@ pub fn hhmm(ts: i64, tz: &FixedOffset) -> String {
 }
 
 /// The top line: name, context, range, live or historical, freshness.
+/// Alert counts for the header: firing per severity, then pending and muted; first on the
+/// line so a narrow terminal never cuts off a page.
+pub fn alert_counts(app: &App) -> Vec<Span<'static>> {
+    use crate::domain::alerts::Severity;
+    let a = &app.alerts;
+    if !app.has_alert_feeds() {
+        return Vec::new();
+    }
+    let feeds = a.polls.iter().filter(|p| {
+        matches!(
+            p.feed,
+            crate::app::alerts::AlertFeed::PromAlerts | crate::app::alerts::AlertFeed::AmAlerts
+        )
+    });
+    let answered = feeds.clone().any(|p| p.last_ok.is_some());
+    let failing = feeds.clone().any(|p| p.last_error.is_some());
+    if !answered {
+        return vec![if failing {
+            Span::styled(" alerts ✖ ", THEME.crit)
+        } else {
+            Span::styled(" alerts … ", THEME.dim)
+        }];
+    }
+    let c = &a.counts;
+    let mut out = Vec::new();
+    if c.firing() == 0 {
+        out.push(Span::styled(" ✓ 0 firing", THEME.ok));
+    } else {
+        out.push(Span::raw(" "));
+        for (sev, n) in &c.firing_by_severity {
+            let (name, style) = match sev {
+                Severity::Critical => (
+                    "crit",
+                    THEME.crit.add_modifier(ratatui::style::Modifier::REVERSED),
+                ),
+                Severity::Warning => ("warn", THEME.warn),
+                Severity::Info => ("info", THEME.title),
+                Severity::Other => ("other", Style::default()),
+            };
+            out.push(Span::styled(format!("▲{n} {name}"), style));
+            out.push(Span::raw(" "));
+        }
+        out.pop();
+    }
+    if c.pending > 0 {
+        out.push(Span::styled(format!(" ◐{}", c.pending), THEME.warn));
+    }
+    let muted = c.silenced + c.inhibited;
+    if muted > 0 {
+        out.push(Span::styled(format!(" ◌{muted}"), THEME.dim));
+    }
+    if failing {
+        // Some feed is failing: the counts may be missing alerts.
+        out.push(Span::styled(" ?", THEME.crit));
+    }
+    out.push(Span::raw(" "));
+    out
+}
+
 pub fn header(frame: &mut Frame, area: Rect, app: &App) {
-    let mut spans = vec![
-        Span::styled(" sretop ", THEME.header),
+    let mut spans = vec![Span::styled(" sretop ", THEME.header)];
+    let counts = alert_counts(app);
+    let narrow = area.width < 100 && !counts.is_empty();
+    spans.extend(counts);
+    spans.extend([
         Span::raw(" "),
         Span::styled(app.context.clone(), THEME.title),
-        Span::raw("  range "),
+        Span::raw(if narrow { "  " } else { "  range " }),
         Span::styled(app.range.to_string(), THEME.title),
         Span::raw("  "),
-    ];
+    ]);
     if app.is_live() {
         spans.push(Span::styled("● LIVE", THEME.live));
     } else {
@@ -123,11 +198,19 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
         ));
     }
     spans.push(Span::raw("  "));
+    let used: usize = spans.iter().map(Span::width).sum();
     match app.last_success() {
         Some(t) => {
             let age = (app.now - t).num_seconds();
+            let full = format!("updated {} ({} ago)", clock(t, &app.tz), format::age(age));
+            // Freshness must stay visible on a narrow screen: drop the clock time first.
+            let text = if used + full.chars().count() <= usize::from(area.width) {
+                full
+            } else {
+                format!("updated {} ago", format::age(age))
+            };
             spans.push(Span::styled(
-                format!("updated {} ({} ago)", clock(t, &app.tz), format::age(age)),
+                text,
                 if age > 2 * app.refresh_secs() + 5 {
                     THEME.warn
                 } else {
@@ -166,6 +249,27 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App) {
             ));
         } else if src.last_ok.is_some() {
             spans.push(Span::styled(format!("● {name} ok "), THEME.ok));
+        }
+    }
+    for (name, (since, reason)) in &app.alerts.am_down {
+        let retry = app
+            .next_attempt(name)
+            .map(|t| format!(" · retry in {}s", (t - app.now).num_seconds().max(0)))
+            .unwrap_or_default();
+        spans.push(Span::styled(
+            format!(
+                "✖ {name} down since {}: {reason}{retry} ",
+                clock(*since, &app.tz)
+            ),
+            THEME.crit,
+        ));
+    }
+    if let Some((at, text, bad)) = &app.alerts.notice {
+        if (app.now - *at).num_seconds() < 30 {
+            spans.insert(
+                0,
+                Span::styled(format!("{text} "), if *bad { THEME.warn } else { THEME.ok }),
+            );
         }
     }
     // Query-level errors (bad PromQL and the like) with the source up.
