@@ -337,7 +337,8 @@ fn unknown_key_without_a_close_match_lists_or_places_it() {
         error(&format!("{SOURCE}colour: red\n")),
         "config.yaml:4:1: colour: unknown field `colour`, expected one of `refresh`, `range`, \
          `ranges`, `time_zone`, `context`, `sources`, `signals`, `thresholds`, `services`, \
-         `alert_windows`, `policy`, `slo_defaults`, `imports`"
+         `alert_windows`, `policy`, `slo_defaults`, `imports`, `alertmanagers`, `alerts`, \
+         `read_only`"
     );
     assert_eq!(
         error(&format!("{SOURCE}quantiles: [0.5]\n")),
@@ -2198,4 +2199,58 @@ fn imported_slos_without_time_slices_count_occurrences() {
             dir.path().display()
         )]
     );
+}
+
+#[test]
+fn alertmanagers_and_alerts_section() {
+    let ok = parse(&format!(
+        "{SOURCE}alertmanagers:\n  - name: am1\n    url: http://127.0.0.1:9093\n  \
+         - name: am2\n    url: http://127.0.0.1:9094\n    headers: {{X-Scope-OrgID: '${{DEMO_HOST}}'}}\n\
+         alerts:\n  group_by: [alertname, service]\n  bell: true\n  author: oncall\n\
+         read_only: true\n"
+    ))
+    .expect("valid");
+    assert_eq!(ok.alertmanagers.len(), 2);
+    assert_eq!(ok.alertmanagers[1].headers["X-Scope-OrgID"], "127.0.0.1");
+    assert_eq!(ok.alerts.group_by, ["alertname", "service"]);
+    assert!(ok.alerts.bell && ok.read_only);
+    assert_eq!(ok.alerts.silence_duration.to_string(), "2h");
+    assert_eq!(
+        ok.alerts.external_labels,
+        ["prometheus", "prometheus_replica", "replica"]
+    );
+
+    let cases = [
+        (
+            "alertmanagers:\n  - name: am\n    url: http://a:1\n  - name: am\n    url: http://b:1\n",
+            "config.yaml:7:11: alertmanagers[1].name: duplicate alertmanager name `am` \
+             (alertmanagers[0] has it too; names must be unique)",
+        ),
+        (
+            "alertmanagers:\n  - name: demo\n    url: http://a:1\n",
+            "config.yaml:5:11: alertmanagers[0].name: `demo` is already the name of a \
+             Prometheus source; alerts say where they come from by name, so give the \
+             alertmanager another one",
+        ),
+        (
+            "alertmanagers:\n  - name: am\n    url: ftp://a:1\n",
+            "config.yaml:6:10: alertmanagers[0].url: ",
+        ),
+        (
+            "alerts:\n  group_by: [alertname, 'bad-label']\n",
+            "config.yaml:5:25: alerts.group_by[1]: `bad-label` is not a valid label name",
+        ),
+        (
+            "alerts:\n  bel: true\n",
+            "config.yaml:5:3: alerts.bel: unknown field `bel`, did you mean `bell`?",
+        ),
+        (
+            "alerts:\n  silence_duration: 0s\n",
+            "config.yaml:5:21: alerts.silence_duration: ",
+        ),
+    ];
+    for (tail, want) in cases {
+        let got = error(&format!("{SOURCE}{tail}"));
+        assert!(got.starts_with(want), "{tail}\n got: {got}\nwant: {want}");
+    }
 }

@@ -169,13 +169,28 @@ fn sort_cycles() {
     key(&mut app, KeyCode::Char('o'));
     let text = to_text(&render_buffer(&app, 80, 24));
     assert!(text.contains("sort: age"), "{text}");
+    for g in &app.alerts.groups {
+        let since: Vec<_> = g.alerts(&app.alerts.merged).map(|a| a.since).collect();
+        assert!(
+            since.windows(2).all(|w| w[0] >= w[1]),
+            "newest first: {since:?}"
+        );
+    }
     key(&mut app, KeyCode::Char('o'));
-    let names: Vec<&str> = app.alerts.groups[0]
+    let text = to_text(&render_buffer(&app, 80, 24));
+    assert!(text.contains("sort: name"), "{text}");
+    // Groups without a firing page follow in name order.
+    let names: Vec<&str> = app
         .alerts
+        .groups
         .iter()
-        .map(|a| a.name())
+        .filter(|g| !g.has_firing_page())
+        .map(|g| g.labels["alertname"].as_str())
         .collect();
-    assert!(names.windows(2).all(|w| w[0] <= w[1]), "{names:?}");
+    assert!(
+        names.len() > 1 && names.windows(2).all(|w| w[0] <= w[1]),
+        "{names:?}"
+    );
 }
 
 fn matrix(labels: &BTreeMap<String, String>, points: &[(i64, f64)]) -> QueryResponse {

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::input::TextInput;
 use crate::domain::alerts::{
-    group_alerts, merge_alerts, new_firing, Alert, AlertGroup, AlertKey, Counts, Filter,
+    group_matching, merge_alerts, new_firing, Alert, AlertGroup, AlertKey, Counts, Filter,
     FilterError, SortBy,
 };
 use crate::domain::expr::Threshold;
@@ -188,7 +188,7 @@ pub struct AlertsState {
     previous_firing: Option<BTreeSet<AlertKey>>,
     /// Alerts that started firing while sretop watched, and when it noticed.
     pub new_since: BTreeMap<AlertKey, DateTime<Utc>>,
-    /// The list after filter, grouped and sorted.
+    /// The list after filter, grouped and sorted (members index [`Self::merged`]).
     pub groups: Vec<AlertGroup>,
     /// Silences of every Alertmanager, active and pending, ending soonest first.
     pub silences: Vec<SilenceRow>,
@@ -277,16 +277,13 @@ impl AlertsState {
     /// Applies the filter and sort to the merged list.
     pub fn regroup(&mut self, group_by: &[String]) {
         let selected_key = self.selected_alert().map(|a| a.labels.clone());
-        let kept: Vec<Alert> = if self.filter.is_empty() {
-            self.merged.clone()
-        } else {
-            self.merged
-                .iter()
-                .filter(|a| self.filter.matches(a))
-                .cloned()
-                .collect()
-        };
-        self.groups = group_alerts(&kept, group_by, self.sort);
+        let filter = &self.filter;
+        self.groups = group_matching(
+            &self.merged,
+            |a| filter.is_empty() || filter.matches(a),
+            group_by,
+            self.sort,
+        );
         // Keep the cursor on the same alert when it is still listed.
         if let Some(key) = selected_key {
             let found = self.visible().position(|a| a.labels == key);
@@ -299,11 +296,11 @@ impl AlertsState {
 
     /// The listed alerts in order.
     pub fn visible(&self) -> impl Iterator<Item = &Alert> {
-        self.groups.iter().flat_map(|g| g.alerts.iter())
+        self.groups.iter().flat_map(|g| g.alerts(&self.merged))
     }
 
     pub fn visible_len(&self) -> usize {
-        self.groups.iter().map(|g| g.alerts.len()).sum()
+        self.groups.iter().map(|g| g.members.len()).sum()
     }
 
     pub fn selected_alert(&self) -> Option<&Alert> {

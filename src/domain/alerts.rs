@@ -310,23 +310,33 @@ pub fn compare_alerts(a: &Alert, b: &Alert, sort: SortBy) -> Ordering {
     primary.then_with(|| a.labels.cmp(&b.labels))
 }
 
-/// A group of alerts sharing the values of the group-by labels.
+/// A group of alerts sharing the values of the group-by labels. Members are indices into the
+/// slice that was grouped, so grouping 10,000 alerts copies none of them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertGroup {
     /// The group-by labels and their values (labels an alert lacks are left out, as
     /// Alertmanager does).
     pub labels: BTreeMap<String, String>,
-    /// The alerts, sorted.
-    pub alerts: Vec<Alert>,
+    /// Indices of the alerts, sorted.
+    pub members: Vec<usize>,
+    /// Whether the group holds a firing critical alert (a page).
+    pub firing_page: bool,
 }
 
 impl AlertGroup {
     /// Whether the group holds a firing critical alert (a page).
     pub fn has_firing_page(&self) -> bool {
-        self.alerts
-            .iter()
-            .any(|a| a.state == AlertState::Firing && a.severity == Severity::Critical)
+        self.firing_page
     }
+
+    /// The group's alerts, in order, from the slice that was grouped.
+    pub fn alerts<'a>(&'a self, all: &'a [Alert]) -> impl Iterator<Item = &'a Alert> + 'a {
+        self.members.iter().filter_map(|i| all.get(*i))
+    }
+}
+
+fn is_page(a: &Alert) -> bool {
+    a.state == AlertState::Firing && a.severity == Severity::Critical
 }
 
 /// Groups alerts like Alertmanager: by the `group_by` labels, or by `alertname` when
@@ -336,6 +346,16 @@ impl AlertGroup {
 /// whatever `sort` says, then groups are ordered by their first alert under `sort`, then by
 /// their labels.
 pub fn group_alerts(alerts: &[Alert], group_by: &[String], sort: SortBy) -> Vec<AlertGroup> {
+    group_matching(alerts, |_| true, group_by, sort)
+}
+
+/// [`group_alerts`] over the alerts `keep` accepts (e.g. a [`Filter`]).
+pub fn group_matching(
+    alerts: &[Alert],
+    keep: impl Fn(&Alert) -> bool,
+    group_by: &[String],
+    sort: SortBy,
+) -> Vec<AlertGroup> {
     let default = ["alertname".to_owned()];
     let by: &[String] = if group_by.is_empty() {
         &default
@@ -343,28 +363,45 @@ pub fn group_alerts(alerts: &[Alert], group_by: &[String], sort: SortBy) -> Vec<
         group_by
     };
     let all = by.iter().any(|l| l == "...");
-    let mut groups: BTreeMap<BTreeMap<String, String>, Vec<Alert>> = BTreeMap::new();
-    for a in alerts {
-        let key = if all {
-            a.labels.clone()
-        } else {
-            by.iter()
-                .filter_map(|l| a.labels.get(l).map(|v| (l.clone(), v.clone())))
+    // Keys borrow from the alerts; owned labels are built once per group.
+    let mut groups: BTreeMap<Vec<(&str, &str)>, Vec<usize>> = BTreeMap::new();
+    for (i, a) in alerts.iter().enumerate() {
+        if !keep(a) {
+            continue;
+        }
+        let key: Vec<(&str, &str)> = if all {
+            a.labels
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
                 .collect()
+        } else {
+            let mut key: Vec<(&str, &str)> = by
+                .iter()
+                .filter_map(|l| a.labels.get(l).map(|v| (l.as_str(), v.as_str())))
+                .collect();
+            key.sort_unstable();
+            key
         };
-        groups.entry(key).or_default().push(a.clone());
+        groups.entry(key).or_default().push(i);
     }
     let mut out: Vec<AlertGroup> = groups
         .into_iter()
-        .map(|(labels, mut alerts)| {
-            alerts.sort_by(|a, b| compare_alerts(a, b, sort));
-            AlertGroup { labels, alerts }
+        .map(|(key, mut members)| {
+            members.sort_by(|a, b| compare_alerts(&alerts[*a], &alerts[*b], sort));
+            AlertGroup {
+                labels: key
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect(),
+                firing_page: members.iter().any(|i| is_page(&alerts[*i])),
+                members,
+            }
         })
         .collect();
     out.sort_by(|a, b| {
-        b.has_firing_page()
-            .cmp(&a.has_firing_page())
-            .then_with(|| compare_alerts(&a.alerts[0], &b.alerts[0], sort))
+        b.firing_page
+            .cmp(&a.firing_page)
+            .then_with(|| compare_alerts(&alerts[a.members[0]], &alerts[b.members[0]], sort))
             .then_with(|| a.labels.cmp(&b.labels))
     });
     out
@@ -1262,7 +1299,7 @@ mod tests {
             assert_eq!(g.len(), 3);
             assert!(g[0].has_firing_page() && !g[1].has_firing_page());
             let alpha = g.iter().find(|g| g.labels["alertname"] == "Alpha").unwrap();
-            assert_eq!(alpha.alerts.len(), 2);
+            assert_eq!(alpha.members.len(), 2);
             assert_eq!(alpha.labels, labels(&[("alertname", "Alpha")]));
         }
         let names = |sort| -> Vec<String> {
@@ -1291,8 +1328,7 @@ mod tests {
         }
         let inst = |sort| -> Vec<String> {
             group_alerts(&a, &[], sort)[0]
-                .alerts
-                .iter()
+                .alerts(&a)
                 .map(|x| x.label("instance").to_owned())
                 .collect()
         };
@@ -1329,8 +1365,10 @@ mod tests {
             .iter()
             .find(|g| g.labels == labels(&[("team", "db")]))
             .unwrap();
-        assert_eq!(db.alerts.len(), 2);
-        assert!(g.iter().any(|g| g.labels.is_empty() && g.alerts.len() == 1));
+        assert_eq!(db.members.len(), 2);
+        assert!(g
+            .iter()
+            .any(|g| g.labels.is_empty() && g.members.len() == 1));
         let g = group_alerts(&all, &["team".into(), "service".into()], SortBy::Name);
         assert_eq!(g[0].labels, labels(&[("service", "api"), ("team", "db")]));
         assert_eq!(group_alerts(&all, &["...".into()], SortBy::Name).len(), 3);

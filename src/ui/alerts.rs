@@ -156,7 +156,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let mut n = 0;
     for g in &a.groups {
         rows.push(Row::Group(g));
-        for alert in &g.alerts {
+        for alert in g.alerts(&a.merged) {
             if n == a.selected {
                 selected_row = rows.len();
             }
@@ -168,7 +168,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let service_w = if width >= 100 { 18 } else { 12 };
     let lines: Vec<Line> = visible_rows(&rows, selected_row, usize::from(list.height))
         .map(|(_, row)| match row {
-            Row::Group(g) => group_line(g, width),
+            Row::Group(g) => group_line(g, &a.merged, width),
             Row::Alert(alert, i) => alert_line(app, alert, *i == a.selected, service_w, width),
         })
         .collect();
@@ -217,10 +217,10 @@ fn filter_line(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-fn group_line(g: &AlertGroup, width: usize) -> Line<'static> {
+fn group_line(g: &AlertGroup, all: &[Alert], width: usize) -> Line<'static> {
     let labels: Vec<String> = g.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let mut by_state = [0usize; 4];
-    for a in &g.alerts {
+    for a in g.alerts(all) {
         by_state[a.state as usize] += 1;
     }
     let mut counts = Vec::new();
