@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Brings up a demo stack on loopback and opens the sretop dashboard on it:
 #   sretop-demo (simulated services, exporter)  <-  Prometheus (scrapes every 5 s)  <-  sretop
+#                                   Prometheus rules (scripts/demo/alerts.rules.yml)
+#                                     -> Alertmanager (Debian's prometheus-alertmanager)
 # Prometheus starts with some simulated history already in it (SRETOP_DEMO_BACKFILL), so the
 # charts are full from the first second: sretop-demo --backfill writes it as OpenMetrics,
 # promtool turns it into TSDB blocks, and the live exporter continues that same history.
@@ -12,6 +14,8 @@
 # Environment:
 #   SRETOP_DEMO_EXPORTER_PORT   exporter port on 127.0.0.1 (default 9464)
 #   SRETOP_DEMO_PROM_PORT       Prometheus port on 127.0.0.1 (default 9090)
+#   SRETOP_DEMO_AM_PORT         Alertmanager port on 127.0.0.1 (default 9093; empty: no
+#                               Alertmanager)
 #   SRETOP_DEMO_INCIDENT        service that starts in incident (default checkout; empty: none)
 #   SRETOP_DEMO_BACKFILL        history to backfill before starting, e.g. 1h, 6h, 24h
 #                               (default 1h; empty: none)
@@ -27,6 +31,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 exporter_port="${SRETOP_DEMO_EXPORTER_PORT:-9464}"
 prom_port="${SRETOP_DEMO_PROM_PORT:-9090}"
+am_port="${SRETOP_DEMO_AM_PORT-9093}"
 incident="${SRETOP_DEMO_INCIDENT-checkout}"
 backfill="${SRETOP_DEMO_BACKFILL-1h}"
 ready_timeout="${SRETOP_DEMO_READY_TIMEOUT:-60}"
@@ -55,7 +60,7 @@ case "${1:-}" in
     ;;
 esac
 
-for port in "$exporter_port" "$prom_port"; do
+for port in "$exporter_port" "$prom_port" ${am_port:+"$am_port"}; do
     if ! [[ "$port" =~ ^[0-9]+$ ]] || ((10#$port < 1 || 10#$port > 65535)); then
         die "invalid port: $port"
     fi
@@ -72,6 +77,10 @@ if ! command -v prometheus >/dev/null 2>&1 ||
     missing+=(prometheus)
 fi
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+if [[ -n "$am_port" ]] && ! command -v prometheus-alertmanager >/dev/null 2>&1 &&
+    ! command -v alertmanager >/dev/null 2>&1; then
+    missing+=(prometheus-alertmanager)
+fi
 if ((${#missing[@]})); then
     sudo=()
     if [[ "$(id -u)" -ne 0 ]]; then
@@ -159,16 +168,31 @@ port_busy "$exporter_port" &&
     die "port $exporter_port is already in use on 127.0.0.1 (set SRETOP_DEMO_EXPORTER_PORT)"
 port_busy "$prom_port" &&
     die "port $prom_port is already in use on 127.0.0.1 (is a Prometheus running? set SRETOP_DEMO_PROM_PORT)"
+if [[ -n "$am_port" ]] && port_busy "$am_port"; then
+    die "port $am_port is already in use on 127.0.0.1 (set SRETOP_DEMO_AM_PORT, or empty for none)"
+fi
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/sretop-demo.XXXXXX")"
 exporter_url="http://127.0.0.1:$exporter_port"
 prom_url="http://127.0.0.1:$prom_port"
 
+am_url=""
+alerting=""
+if [[ -n "$am_port" ]]; then
+    am_url="http://127.0.0.1:$am_port"
+    alerting="alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: ['127.0.0.1:$am_port']"
+fi
+cp "$root/scripts/demo/alerts.rules.yml" "$tmp/alerts.rules.yml"
 cat >"$tmp/prometheus.yml" <<EOF
 global:
   scrape_interval: 5s
   scrape_timeout: 4s
   evaluation_interval: 5s
+rule_files: ['$tmp/alerts.rules.yml']
+$alerting
 scrape_configs:
   - job_name: demo
     honor_labels: true
@@ -243,6 +267,24 @@ for ((i = 0; ; i++)); do
     sleep 0.1
 done
 
+if [[ -n "$am_port" ]]; then
+    am_bin="$(command -v prometheus-alertmanager || command -v alertmanager)"
+    cat >"$tmp/alertmanager.yml" <<EOF
+route:
+  receiver: "null"
+  group_by: [alertname]
+  group_wait: 5s
+receivers:
+  - name: "null"
+EOF
+    mkdir -p "$tmp/am-data"
+    "$am_bin" --config.file="$tmp/alertmanager.yml" --storage.path="$tmp/am-data" \
+        --web.listen-address="127.0.0.1:$am_port" --cluster.listen-address= \
+        </dev/null >"$tmp/alertmanager.log" 2>&1 &
+    am_pid=$!
+    pids+=("$am_pid")
+fi
+
 prometheus \
     --config.file="$tmp/prometheus.yml" \
     --storage.tsdb.path="$tmp/data" \
@@ -284,7 +326,8 @@ hint="toggle the incident: curl -X POST '$exporter_url/incident/toggle?service=$
 if ((stack_only)); then
     say "exporter   $exporter_url/metrics  (incidents: $exporter_url/incident)"
     say "prometheus $prom_url"
-    say "dashboard  $bin_dir/sretop --config $root/config.example.yaml --prometheus $prom_url"
+    [[ -z "$am_url" ]] || say "alertmanager $am_url"
+    say "dashboard  $bin_dir/sretop --config $root/config.example.yaml --prometheus $prom_url${am_url:+ --alertmanager $am_url}"
     say "$hint"
     say "logs in $tmp; press Ctrl-C to stop"
     # Returns when a signal arrives (trapped above) or when either process exits.
@@ -302,5 +345,8 @@ fi
 
 say "$hint"
 rc=0
-"$bin_dir/sretop" --config "$root/config.example.yaml" --prometheus "$prom_url" "$@" || rc=$?
+am_args=()
+[[ -z "$am_url" ]] || am_args=(--alertmanager "$am_url")
+"$bin_dir/sretop" --config "$root/config.example.yaml" --prometheus "$prom_url" \
+    ${am_args[@]+"${am_args[@]}"} "$@" || rc=$?
 exit "$rc"

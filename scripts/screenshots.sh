@@ -11,6 +11,7 @@ wait_secs="${1:-30}"
 bin_dir="${SRETOP_BIN_DIR:-${CARGO_TARGET_DIR:-$root/target}/release}"
 prom_port="${SRETOP_DEMO_PROM_PORT:-19090}"
 exporter_port="${SRETOP_DEMO_EXPORTER_PORT:-19464}"
+am_port="${SRETOP_DEMO_AM_PORT:-19093}"
 
 command -v rsvg-convert >/dev/null || {
     echo "screenshots: rsvg-convert missing (apt-get install librsvg2-bin)" >&2
@@ -20,7 +21,8 @@ command -v rsvg-convert >/dev/null || {
 
 log="$(mktemp)"
 SRETOP_DEMO_NO_BUILD=1 SRETOP_BIN_DIR="$bin_dir" SRETOP_DEMO_PROM_PORT="$prom_port" \
-    SRETOP_DEMO_EXPORTER_PORT="$exporter_port" scripts/demo.sh --stack-only >"$log" 2>&1 &
+    SRETOP_DEMO_EXPORTER_PORT="$exporter_port" SRETOP_DEMO_AM_PORT="$am_port" \
+    scripts/demo.sh --stack-only >"$log" 2>&1 &
 stack=$!
 trap 'kill "$stack" 2>/dev/null; wait "$stack" 2>/dev/null; rm -f "$log"' EXIT
 for _ in $(seq 120); do
@@ -35,6 +37,7 @@ shot() { # name view width height [args...]
     local name=$1 view=$2 w=$3 h=$4
     shift 4
     "$bin_dir/sretop" --config config.example.yaml --prometheus "http://127.0.0.1:$prom_port" \
+        --alertmanager "http://127.0.0.1:$am_port" \
         --log-file /dev/null snapshot --view "$view" --width "$w" --height "$h" --format svg \
         "$@" >"screenshots/$name.svg"
     rsvg-convert "screenshots/$name.svg" -o "screenshots/$name.png"
@@ -47,3 +50,6 @@ shot service-checkout service 120 32 --service checkout
 shot service-80x24 service 80 24 --service api
 shot slos slos 140 14
 shot slo-checkout slo 140 40 --slo checkout/availability
+shot alerts alerts 120 16
+shot alerts-80x24 alerts 80 24
+shot alert-high-error-rate alert 120 36 --alert HighErrorRate

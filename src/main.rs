@@ -331,8 +331,30 @@ async fn check(
         ));
         out.extend(feeds);
     }
-    // Latency SLIs need their threshold to be a bucket boundary, or they match nothing.
     let mut ok = true;
+    for am in &config.alertmanagers {
+        let Some(client) = clients.alertmanager(&am.name) else {
+            continue;
+        };
+        match client.status().await {
+            Ok(status) => out.push_str(&format!(
+                "ok: alertmanager {}: version {}, cluster {}{}\n",
+                am.name,
+                status.version.as_deref().unwrap_or("unknown"),
+                status.cluster_status.as_deref().unwrap_or("unknown"),
+                if status.peers.len() > 1 {
+                    format!(" ({} peers)", status.peers.len())
+                } else {
+                    String::new()
+                }
+            )),
+            Err(e) => {
+                ok = false;
+                out.push_str(&format!("error: alertmanager {}: {e}\n", am.name));
+            }
+        }
+    }
+    // Latency SLIs need their threshold to be a bucket boundary, or they match nothing.
     for state in &app.slos {
         let sretop::domain::slo_plan::SliSpec::Latency {
             histogram,

@@ -226,7 +226,13 @@ impl App {
             .as_ref()
             .map(|t| t.lhs.clone())
             .or_else(|| expr.clone());
-        let window = self.window();
+        let mut window = self.window();
+        if self.is_live() && window.end < self.now.timestamp() {
+            // The screen's window ends at the last whole step; an alert that started firing
+            // since then would be missing from its own chart. Chart one step further.
+            window.start += window.step;
+            window.end += window.step;
+        }
         let has_source = self.config.source(&self.context).is_some();
         self.alerts.chart = ExprChart {
             key: alert.labels.clone(),

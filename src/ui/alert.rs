@@ -27,7 +27,7 @@ use super::alerts::{alert_style, since, state_label};
 use super::theme::THEME;
 use super::widgets::{clock, fit, hhmm};
 use crate::app::App;
-use crate::domain::alerts::Alert;
+use crate::domain::alerts::{Alert, AlertState};
 use crate::domain::format;
 use crate::domain::silence::{format_matcher, matching_silences};
 use crate::prom::alerts::RuleHealth;
@@ -336,9 +336,17 @@ fn chart(frame: &mut Frame, area: Rect, app: &App) {
         .as_ref()
         .map(|t| vec![(x0, t.value), (x1, t.value)])
         .unwrap_or_default();
-    // Firing intervals as a bar along the top of the plot.
-    let firing: Vec<Vec<(f64, f64)>> = c
-        .firing
+    // Firing intervals as a bar along the top of the plot. An alert firing now whose
+    // `ALERTS` series has no point yet is drawn from its start.
+    let mut intervals = c.firing.clone();
+    let open = app.alerts.open_alert();
+    let firing_now = open.is_some_and(|a| a.state == AlertState::Firing);
+    if intervals.is_empty() && firing_now {
+        if let Some(since) = open.and_then(|a| a.since) {
+            intervals.push((since.timestamp(), window.end));
+        }
+    }
+    let firing: Vec<Vec<(f64, f64)>> = intervals
         .iter()
         .map(|(s, e)| {
             let (s, e) = ((*s as f64).max(x0), (*e as f64).min(x1));
@@ -376,7 +384,7 @@ fn chart(frame: &mut Frame, area: Rect, app: &App) {
             THEME.warn,
         ));
     }
-    if !c.firing.is_empty() {
+    if !intervals.is_empty() {
         title.push(Span::styled("█ firing ", THEME.crit));
     } else if c.firing_known {
         title.push(Span::styled("not firing in this range ", THEME.dim));
