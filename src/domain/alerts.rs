@@ -980,6 +980,27 @@ fn step(node: &Node, input: &[char], starts: &[bool]) -> Vec<bool> {
             }
         }
         Node::Repeat {
+            node: inner,
+            min_one,
+            max_one: false,
+        } if **inner == Node::Any => {
+            // `.*` and `.+`, the most common filter regexes, in one pass: a position is
+            // reached from any start before it (at it, for `.*`) with no newline between.
+            let mut reach = false;
+            for i in 0..=n {
+                if *min_one {
+                    out[i] = reach;
+                }
+                reach |= starts[i];
+                if !*min_one {
+                    out[i] = reach;
+                }
+                if i < n && input[i] == '\n' {
+                    reach = false;
+                }
+            }
+        }
+        Node::Repeat {
             node,
             min_one,
             max_one,
@@ -1606,6 +1627,20 @@ mod tests {
             (".*é.*", "café", true),
             ("a+?", "aa", true),
             ("x|", "", true),
+            // `.*` / `.+` take a one-pass path: starts, ends, middles and newlines.
+            ("check.*", "checkout", true),
+            ("check.*", "check", true),
+            ("check.+", "check", false),
+            ("check.+", "checks", true),
+            (".*out", "checkout", true),
+            (".*out", "checkou", false),
+            (".+", "", false),
+            (".*", "", true),
+            ("a.*b.*c", "axxbyyc", true),
+            ("a.*b.*c", "axxcyyb", false),
+            ("a.*b", "a\nb", false),
+            ("a.+b", "axb", true),
+            ("(a.*)+b", "aaab", true),
         ];
         for (p, s, want) in cases {
             assert_eq!(re(p).is_match(s), *want, "{p:?} on {s:?}");
