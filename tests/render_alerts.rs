@@ -451,3 +451,61 @@ fn new_firing_alert_is_highlighted_and_rings() {
     let cmds = answer(&mut app, vec![page], 30);
     assert!(!cmds.contains(&Cmd::Bell), "{cmds:?}");
 }
+
+#[test]
+fn alertmanager_down_is_shown_on_every_view() {
+    use sretop::prom::PromError;
+    let names = fixture::demo_names();
+    let mut config = fixture::config(&names);
+    let mut am = sretop::config::minimal("http://127.0.0.1:9093")
+        .sources
+        .remove(0);
+    am.name = "demo-am".into();
+    config.alertmanagers.push(am);
+    let now = fixture::fixed_now();
+    let mut app = App::new(config, now, chrono::FixedOffset::east_opt(0).unwrap());
+    let cmds = app.update(Msg::Tick, now);
+    let mut am_polls = 0;
+    for cmd in cmds {
+        match cmd {
+            Cmd::Alerts(r) if r.feed.is_alertmanager() => {
+                am_polls += 1;
+                let more = app.update(
+                    Msg::AlertsFetched(Box::new(AlertFetched {
+                        poll: r.poll,
+                        generation: r.generation,
+                        result: Err(PromError::Connect {
+                            reason: "connection refused".into(),
+                        }),
+                    })),
+                    now,
+                );
+                assert!(more.is_empty());
+            }
+            other => fixture::answer(&mut app, vec![other], now, None),
+        }
+    }
+    assert_eq!(am_polls, 2, "alerts and silences");
+    for view in View::ALL {
+        app.view = view;
+        let text = to_text(&render_buffer(&app, 160, 48));
+        assert!(
+            text.contains("✖ demo-am down since 03:00:00: connection refused · retry in 1s"),
+            "{view:?}: {text}"
+        );
+        let header = text.lines().next().unwrap();
+        assert!(header.contains("✓ 0 firing ?"), "{view:?}: {header}");
+    }
+    // The retry comes after the backoff, not before.
+    let cmds = app.update(Msg::Tick, now + chrono::Duration::milliseconds(500));
+    assert!(!cmds
+        .iter()
+        .any(|c| matches!(c, Cmd::Alerts(r) if r.feed.is_alertmanager())));
+    let cmds = app.update(Msg::Tick, now + chrono::Duration::seconds(1));
+    assert_eq!(
+        cmds.iter()
+            .filter(|c| matches!(c, Cmd::Alerts(r) if r.feed.is_alertmanager()))
+            .count(),
+        2
+    );
+}
