@@ -151,11 +151,11 @@ pub async fn write(clients: &Clients, cmd: Cmd) -> Option<Msg> {
                 target: "sretop::audit",
                 user = %user,
                 alertmanager = %alertmanager,
-                matchers = %matchers.join(", "),
+                matchers = ?matchers.join(", "),
                 starts_at = %silence.starts_at.to_rfc3339(),
                 ends_at = %silence.ends_at.to_rfc3339(),
                 created_by = %silence.created_by,
-                comment = %silence.comment,
+                comment = ?silence.comment,
                 outcome = %outcome,
                 "create silence"
             );

@@ -509,3 +509,25 @@ fn alertmanager_down_is_shown_on_every_view() {
         2
     );
 }
+
+#[test]
+fn form_and_confirmation_fit_a_short_screen() {
+    let mut app = app_with_alerts(8);
+    key(&mut app, KeyCode::Char('a'));
+    key(&mut app, KeyCode::Char('s'));
+    let text = to_text(&render_buffer(&app, 80, 12));
+    assert!(
+        text.contains("comment"),
+        "the focused field scrolls into view: {text}"
+    );
+    assert!(text.contains("Esc: cancel"), "{text}");
+    typed(&mut app, "maintenance window");
+    key(&mut app, KeyCode::Enter);
+    for (w, h) in [(80, 12), (40, 10), (20, 6)] {
+        let text = to_text(&render_buffer(&app, w, h));
+        assert!(
+            text.contains(" y "),
+            "{w}x{h}: the answer keys stay visible: {text}"
+        );
+    }
+}

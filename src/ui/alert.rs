@@ -354,7 +354,6 @@ fn chart(frame: &mut Frame, area: Rect, app: &App) {
         })
         .collect();
     let mut datasets = vec![Dataset::default()
-        .name("value")
         .marker(Marker::Braille)
         .graph_type(GraphType::Line)
         .style(Style::new().fg(Color::Cyan))

@@ -243,28 +243,36 @@ pub fn render_form(frame: &mut Frame, area: Rect, app: &App) {
         matching,
         Span::styled(format!(" · sent to {}", form.alertmanager), THEME.dim),
     ]));
-    if let Some(e) = &form.error {
-        lines.push(Line::styled(
-            format!(" ✖ {}", fit(e, inner_w.saturating_sub(3))),
+    // The error, else the keys, on the bottom border: visible even when the form is taller
+    // than the screen.
+    let bottom = match &form.error {
+        Some(e) => Line::styled(
+            format!(" ✖ {} ", fit(e, inner_w.saturating_sub(4))),
             THEME.crit,
-        ));
-    }
-    lines.push(Line::styled(
-        fit(
-            " Enter: review & send · Tab/↑↓: field · ^N add matcher · ^D drop matcher · Esc: cancel",
-            inner_w,
         ),
-        THEME.dim,
-    ));
-    let height = lines.len() as u16 + 2;
+        None => Line::styled(
+            fit(
+                " Enter: review · Tab ↑↓: field · ^N / ^D: add / drop matcher · Esc: cancel ",
+                inner_w,
+            ),
+            THEME.dim,
+        ),
+    };
+    let height = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(2);
     let popup = centered(area, width, height);
+    // Taller than the screen: scroll so the focused field stays in view.
+    let inner_h = usize::from(popup.height.saturating_sub(2)).max(1);
+    let scroll = u16::try_from(form.focus.saturating_sub(inner_h - 1)).unwrap_or(0);
     frame.render_widget(Clear, popup);
     frame.render_widget(
-        Paragraph::new(lines).block(
+        Paragraph::new(lines).scroll((scroll, 0)).block(
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(THEME.title)
-                .title(Span::styled(" New silence ", THEME.title)),
+                .title(Span::styled(" New silence ", THEME.title))
+                .title_bottom(bottom),
         ),
         popup,
     );
@@ -310,19 +318,22 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App) {
                 "Expire silence {} on {alertmanager}?",
                 short_id(id)
             )));
-            text.push(Line::styled(fit(what, inner_w), THEME.dim));
+            text.push(Line::styled(what.clone(), THEME.dim));
             text.push(Line::raw("Alerts it mutes will notify again."));
             " Expire this silence? "
         }
     };
-    text.push(Line::raw(""));
-    text.push(Line::from(vec![
+    // The answer keys sit on the bottom border: never cut off, however long the text.
+    let keys = Line::from(vec![
         Span::styled(" y ", THEME.key),
         Span::raw("yes, send it   "),
         Span::styled(" n ", THEME.key),
-        Span::raw("no, go back"),
-    ]));
-    let height = text.len() as u16 + 2;
+        Span::raw("no, go back "),
+    ]);
+    // Rows after wrapping, so the y/n line is never pushed out of the box.
+    let row_w = usize::from(width.saturating_sub(2)).max(1);
+    let rows: usize = text.iter().map(|l| l.width().max(1).div_ceil(row_w)).sum();
+    let height = u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(2);
     let popup = centered(area, width, height);
     frame.render_widget(Clear, popup);
     frame.render_widget(
@@ -330,7 +341,8 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, app: &App) {
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(THEME.warn)
-                .title(Span::styled(title, THEME.warn)),
+                .title(Span::styled(title, THEME.warn))
+                .title_bottom(keys),
         ),
         popup,
     );
