@@ -107,18 +107,11 @@ fn info_lines(app: &App, alert: &Alert, width: usize) -> Vec<Line<'static>> {
         lines.push(field("summary", fit(s, value_w), Style::default()));
     }
     if let Some(d) = alert.description() {
-        // Up to three rows of description.
-        let chars: Vec<char> = d
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .chars()
-            .collect();
-        for (i, chunk) in chars.chunks(value_w.max(10)).take(3).enumerate() {
-            let text: String = chunk.iter().collect();
+        // Up to three rows of description, broken between words.
+        for (i, row) in wrap_words(d, value_w.max(10), 3).into_iter().enumerate() {
             lines.push(field(
                 if i == 0 { "description" } else { "" },
-                text,
+                row,
                 THEME.dim,
             ));
         }
@@ -232,6 +225,36 @@ impl PushSpan for Line<'static> {
         self.spans.push(Span::styled(text, THEME.dim));
         self
     }
+}
+
+/// `text` in rows of at most `width` characters, broken between words (a word longer than a
+/// row is cut), at most `max_rows` rows, the last one ending in `…` when text was left out.
+fn wrap_words(text: &str, width: usize, max_rows: usize) -> Vec<String> {
+    let mut rows: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in text.split_whitespace() {
+        let need = cur.chars().count() + usize::from(!cur.is_empty()) + word.chars().count();
+        if !cur.is_empty() && need > width {
+            rows.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    if !cur.is_empty() {
+        rows.push(cur);
+    }
+    let cut = rows.len() > max_rows;
+    rows.truncate(max_rows);
+    let last = rows.len().saturating_sub(1);
+    for (i, row) in rows.iter_mut().enumerate() {
+        let ellipsis = cut && i == last;
+        if ellipsis || row.chars().count() > width {
+            *row = fit(&format!("{row}{}", if ellipsis { " …" } else { "" }), width);
+        }
+    }
+    rows
 }
 
 fn one_line(s: &str) -> String {
@@ -466,4 +489,20 @@ pub fn links(app: &App) -> Vec<String> {
         .chain(alert.generator_url.clone())
         .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap_words;
+
+    #[test]
+    fn wraps_between_words() {
+        assert_eq!(
+            wrap_words("check the latest deploy and the deps", 16, 3),
+            ["check the latest", "deploy and the", "deps"]
+        );
+        assert_eq!(wrap_words("a b c d e f", 3, 2), ["a b", "c …"]);
+        assert_eq!(wrap_words("averyveryverylongword x", 6, 3), ["avery…", "x"]);
+        assert!(wrap_words("   ", 5, 3).is_empty());
+    }
 }
