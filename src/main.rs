@@ -209,6 +209,11 @@ async fn snapshot_cmd(
             .position(|s| sretop::ui::slos::slo_name(&app, s) == *want)
             .ok_or_else(|| format!("--slo {want:?}: no such SLO (write SERVICE/NAME)"))?;
     }
+    if let Some(filter) = &args.filter {
+        // A mistyped filter fails at once, before any server is asked.
+        sretop::domain::alerts::Filter::parse(filter)
+            .map_err(|e| format!("--filter {filter:?}: {e}"))?;
+    }
     runtime::poll_once(&mut app, &clients, now).await;
     if let Some(filter) = &args.filter {
         app.alerts.filter_input = sretop::app::input::TextInput::new(filter.clone());
