@@ -110,8 +110,10 @@ fn init_logging(cli: &Cli) -> Option<tracing_appender::non_blocking::WorkerGuard
     }
     let appender = tracing_appender::rolling::never(dir, name);
     let (writer, guard) = tracing_appender::non_blocking(appender);
-    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log_level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // The audit trail of writes is always kept, whatever the level asked for.
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(format!("{},sretop::audit=info", cli.log_level))
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_writer(writer)
         .with_ansi(false)

@@ -136,6 +136,13 @@ pub async fn write(clients: &Clients, cmd: Cmd) -> Option<Msg> {
                 .iter()
                 .map(crate::domain::silence::format_matcher)
                 .collect();
+            tracing::info!(
+                target: "sretop::audit",
+                user = %user,
+                alertmanager = %alertmanager,
+                matchers = ?matchers.join(", "),
+                "create silence: sending"
+            );
             let result = match clients.alertmanager(&alertmanager) {
                 _ if clients.read_only => Err(PromError::Config {
                     reason: "read-only mode: writes are disabled".into(),
@@ -169,6 +176,13 @@ pub async fn write(clients: &Clients, cmd: Cmd) -> Option<Msg> {
             id,
             user,
         } => {
+            tracing::info!(
+                target: "sretop::audit",
+                user = %user,
+                alertmanager = %alertmanager,
+                id = %id,
+                "expire silence: sending"
+            );
             let result = match clients.alertmanager(&alertmanager) {
                 _ if clients.read_only => Err(PromError::Config {
                     reason: "read-only mode: writes are disabled".into(),
@@ -252,6 +266,7 @@ fn spawn(
     clients: &Clients,
     tx: &mpsc::UnboundedSender<Msg>,
     tasks: &mut JoinSet<()>,
+    writes: &mut JoinSet<()>,
 ) -> String {
     let mut out = String::new();
     for cmd in cmds {
@@ -261,7 +276,11 @@ fn spawn(
             cmd => {
                 let clients = clients.clone();
                 let tx = tx.clone();
-                tasks.spawn(async move {
+                let set = match cmd {
+                    Cmd::CreateSilence { .. } | Cmd::ExpireSilence { .. } => &mut *writes,
+                    _ => &mut *tasks,
+                };
+                set.spawn(async move {
                     if let Some(msg) = execute(&clients, cmd).await {
                         // The receiver is gone only when we are shutting down.
                         let _ = tx.send(msg);
@@ -273,12 +292,36 @@ fn spawn(
     out
 }
 
+/// How long leaving waits for writes (silences) already sent, so each one is finished and
+/// recorded in the audit log rather than cut off.
+const WRITE_GRACE: Duration = Duration::from_secs(3);
+
 /// The interactive loop. Returns when the user quits, a stop signal arrives or the terminal
-/// goes away; outstanding requests are cancelled on return.
+/// goes away; outstanding reads are cancelled on return, writes get [`WRITE_GRACE`] to finish.
 pub async fn run<B: Backend + std::io::Write>(
     app: &mut App,
     terminal: &mut Terminal<B>,
     clients: Clients,
+) -> std::io::Result<Exit>
+where
+    std::io::Error: From<B::Error>,
+{
+    let mut writes = JoinSet::new();
+    let result = run_loop(app, terminal, clients, &mut writes).await;
+    if !writes.is_empty() {
+        let drain = async { while writes.join_next().await.is_some() {} };
+        if tokio::time::timeout(WRITE_GRACE, drain).await.is_err() {
+            tracing::warn!(target: "sretop::audit", "left with a write still unanswered");
+        }
+    }
+    result
+}
+
+async fn run_loop<B: Backend + std::io::Write>(
+    app: &mut App,
+    terminal: &mut Terminal<B>,
+    clients: Clients,
+    writes: &mut JoinSet<()>,
 ) -> std::io::Result<Exit>
 where
     std::io::Error: From<B::Error>,
@@ -295,7 +338,7 @@ where
 
     let mut cmds = app.update(Msg::Tick, Utc::now());
     loop {
-        let mut raw = spawn(std::mem::take(&mut cmds), &clients, &tx, &mut tasks);
+        let mut raw = spawn(std::mem::take(&mut cmds), &clients, &tx, &mut tasks, writes);
         if app.quit {
             return Ok(Exit::Quit);
         }
@@ -330,6 +373,7 @@ where
             event = input.next() => match event {
                 Some(Ok(Event::Key(key))) => Msg::Key(key),
                 Some(Ok(Event::Resize(..))) => Msg::Resize,
+                Some(Ok(Event::Paste(text))) => Msg::Paste(text),
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => {
                     tracing::info!(error = %e, "terminal input failed; exiting");

@@ -6,6 +6,7 @@ use std::io::{self, Stdout, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossterm::cursor::{Hide, Show};
+use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use crossterm::execute;
 use crossterm::terminal::{
     disable_raw_mode, enable_raw_mode, Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen,
@@ -28,6 +29,9 @@ pub fn init() -> io::Result<Tui> {
         // Clear with an escape sequence: `Terminal::clear` may ask the terminal for the cursor
         // position and wait for an answer that a dumb or detached terminal never sends.
         execute!(stdout, EnterAlternateScreen, Hide, Clear(ClearType::All))?;
+        // A paste arrives as one event, not as keys: a pasted line break cannot submit a form,
+        // nor pasted letters act as commands.
+        execute!(stdout, EnableBracketedPaste)?;
         Terminal::new(CrosstermBackend::new(stdout))
     };
     setup().inspect_err(|_| restore())
@@ -38,7 +42,7 @@ pub fn init() -> io::Result<Tui> {
 pub fn restore() {
     if ACTIVE.swap(false, Ordering::SeqCst) {
         let mut stdout = io::stdout();
-        let _ = execute!(stdout, LeaveAlternateScreen, Show);
+        let _ = execute!(stdout, DisableBracketedPaste, LeaveAlternateScreen, Show);
         let _ = disable_raw_mode();
         let _ = stdout.flush();
     }

@@ -805,10 +805,16 @@ fn silence_created_in_the_tui_is_audited_without_secrets() {
 
     // The audit record: who, where, what, and the outcome with the id.
     let text = std::fs::read_to_string(&log).expect("log file");
+    // First the attempt, before anything is sent, then the outcome.
+    let sending = text
+        .lines()
+        .position(|l| l.contains("create silence: sending") && l.contains("user=oncall-tester"))
+        .unwrap_or_else(|| panic!("no record of the attempt in the log:\n{text}"));
     let line = text
         .lines()
-        .find(|l| l.contains("create silence"))
-        .unwrap_or_else(|| panic!("no audit record in the log:\n{text}"));
+        .skip(sending)
+        .find(|l| l.contains("create silence") && l.contains("outcome="))
+        .unwrap_or_else(|| panic!("no audit record of the outcome in the log:\n{text}"));
     for want in [
         "sretop::audit",
         "user=oncall-tester",

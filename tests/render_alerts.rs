@@ -420,7 +420,7 @@ fn new_firing_alert_is_highlighted_and_rings() {
         app.update(
             Msg::AlertsFetched(Box::new(AlertFetched {
                 poll,
-                generation: app.generation,
+                generation: app.alerts.epoch,
                 result: Ok(AlertData::PromAlerts(alerts)),
             })),
             now,
@@ -530,4 +530,91 @@ fn form_and_confirmation_fit_a_short_screen() {
             "{w}x{h}: the answer keys stay visible: {text}"
         );
     }
+}
+
+#[test]
+fn absurd_silence_durations_are_refused_not_crashed_on() {
+    let mut app = app_with_alerts(8);
+    key(&mut app, KeyCode::Char('a'));
+    key(&mut app, KeyCode::Char('s'));
+    key(&mut app, KeyCode::BackTab);
+    key(&mut app, KeyCode::BackTab);
+    ctrl(&mut app, 'u');
+    typed(&mut app, "300000000y");
+    // Drawing the form (which shows when the silence would end) must not panic.
+    let _ = to_text(&render_buffer(&app, 80, 24));
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
+    typed(&mut app, "too long");
+    key(&mut app, KeyCode::Enter);
+    let err = app.alerts.form.as_ref().unwrap().error.clone().unwrap();
+    assert!(err.contains("at most 1y"), "{err}");
+    assert!(app.alerts.confirm.is_none());
+}
+
+#[test]
+fn a_paste_fills_the_field_and_never_submits() {
+    let mut app = app_with_alerts(8);
+    key(&mut app, KeyCode::Char('a'));
+    key(&mut app, KeyCode::Char('s'));
+    let now = app.now;
+    let cmds = app.update(Msg::Paste("rollback\nyes, INC-1\r\ny".into()), now);
+    assert!(cmds.is_empty(), "{cmds:?}");
+    assert!(app.alerts.confirm.is_none());
+    let form = app.alerts.form.as_ref().unwrap();
+    assert_eq!(form.comment.text, "rollback yes, INC-1  y");
+    // Into the filter line too; with nothing being edited a paste does nothing.
+    key(&mut app, KeyCode::Esc);
+    let before = app.alerts.visible().count();
+    app.update(Msg::Paste("q".into()), now);
+    assert!(!app.quit);
+    assert_eq!(app.alerts.visible().count(), before);
+    key(&mut app, KeyCode::Char('/'));
+    app.update(Msg::Paste("severity=critical\n".into()), now);
+    assert_eq!(app.alerts.filter_input.text, "severity=critical ");
+    assert!(app
+        .alerts
+        .visible()
+        .all(|a| a.label("severity") == "critical"));
+}
+
+#[test]
+fn a_silences_feed_that_fails_is_said_not_shown_as_empty() {
+    use sretop::prom::PromError;
+    let names = fixture::demo_names();
+    let mut config = fixture::config(&names);
+    let mut am = sretop::config::minimal("http://127.0.0.1:9093")
+        .sources
+        .remove(0);
+    am.name = "demo-am".into();
+    config.alertmanagers.push(am);
+    let now = fixture::fixed_now();
+    let mut app = App::new(config, now, chrono::FixedOffset::east_opt(0).unwrap());
+    for cmd in app.update(Msg::Tick, now) {
+        match cmd {
+            Cmd::Alerts(r) if r.feed == AlertFeed::AmSilences => {
+                app.update(
+                    Msg::AlertsFetched(Box::new(AlertFetched {
+                        poll: r.poll,
+                        generation: r.generation,
+                        result: Err(PromError::Http {
+                            status: 403,
+                            body: "forbidden".into(),
+                        }),
+                    })),
+                    now,
+                );
+            }
+            other => fixture::answer(&mut app, vec![other], now, None),
+        }
+    }
+    app.view = View::Silences;
+    let text = to_text(&render_buffer(&app, 160, 48));
+    assert!(text.contains("✖ demo-am: HTTP 403"), "{text}");
+    assert!(text.contains("Silences could not be read"), "{text}");
+    assert!(!text.contains("No active or pending silences"), "{text}");
+    assert!(
+        text.contains("⚠ demo-am silences: HTTP 403"),
+        "status line: {text}"
+    );
 }

@@ -16,6 +16,9 @@ use crate::keys::Action;
 use crate::prom::alertmanager::{validate_silence, NewSilence};
 use crate::prom::PromError;
 
+/// The longest silence the form sends.
+pub const MAX_SILENCE_SECS: i64 = 366 * 86_400;
+
 impl App {
     /// Keys taken by a confirmation, the silence form or the filter line. Returns whether the
     /// key was used. Ctrl-C always reaches the key table (quit).
@@ -56,6 +59,33 @@ impl App {
             return true;
         }
         false
+    }
+
+    /// Pasted text goes into the field being edited, line breaks and tabs as spaces; with no
+    /// field open, or a confirmation showing, a paste does nothing.
+    pub(super) fn on_paste(&mut self, text: &str) {
+        if self.alerts.confirm.is_some() {
+            return;
+        }
+        let clean: String = text
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        if let Some(form) = self.alerts.form.as_mut() {
+            form.input_mut().insert_str(&clean);
+            form.error = None;
+            if let Some(form) = self.alerts.form.as_ref() {
+                let matching = self.count_matching(form);
+                if let Some(form) = self.alerts.form.as_mut() {
+                    form.matching = matching;
+                }
+            }
+            self.dirty = true;
+        } else if self.alerts.editing_filter {
+            self.alerts.filter_input.insert_str(&clean);
+            self.alerts.set_filter(&self.config.alerts.group_by);
+            self.dirty = true;
+        }
     }
 
     /// Alert-specific actions; returns whether the action was handled here.
@@ -318,11 +348,9 @@ impl App {
     }
 
     pub(super) fn on_alerts_fetched(&mut self, f: AlertFetched) {
-        if f.generation != self.generation {
-            // A poll for a context no longer shown; mark it done so it runs again.
-            if let Some(p) = self.alerts.polls.get_mut(f.poll) {
-                p.in_flight = false;
-            }
+        if f.generation != self.alerts.epoch {
+            // A poll of feeds since rebuilt (context switch): the new polls are not in flight
+            // and this answer says nothing about them.
             return;
         }
         let every = match self.alerts.polls.get(f.poll).map(|p| p.feed) {
@@ -344,9 +372,6 @@ impl App {
             Ok(()) => {
                 if feed.is_alertmanager() {
                     self.alerts.am_down.remove(&source);
-                } else {
-                    let s = self.sources.entry(source).or_default();
-                    s.last_ok = Some(now);
                 }
                 if feed != AlertFeed::AmSilences {
                     self.remerge_alerts();
@@ -562,9 +587,17 @@ impl App {
             form.focus = m + 2;
             return;
         }
-        let secs = i64::try_from(duration.as_secs()).unwrap_or(i64::MAX / 4);
-        let Some(ends_at) = now.checked_add_signed(chrono::Duration::seconds(secs)) else {
-            form.error = Some("duration: too long".into());
+        let ends_at = i64::try_from(duration.as_secs())
+            .ok()
+            .filter(|s| *s <= MAX_SILENCE_SECS)
+            .and_then(chrono::Duration::try_seconds)
+            .and_then(|d| now.checked_add_signed(d));
+        let Some(ends_at) = ends_at else {
+            form.error = Some(
+                "duration: at most 1y (a long silence hides real pages; extend it later instead)"
+                    .into(),
+            );
+            form.focus = m;
             return;
         };
         let silence = NewSilence {
@@ -595,7 +628,12 @@ impl App {
             self.notice("no silence selected", true);
             return;
         };
-        let Some(alertmanager) = row.alertmanagers.first().cloned() else {
+        // Any member of an HA pair will do; prefer one that is up.
+        let up = row
+            .alertmanagers
+            .iter()
+            .find(|a| !self.alerts.am_down.contains_key(*a));
+        let Some(alertmanager) = up.or(row.alertmanagers.first()).cloned() else {
             return;
         };
         let matchers: Vec<String> = row.silence.matchers.iter().map(format_matcher).collect();
@@ -618,7 +656,8 @@ impl App {
                 alertmanager,
                 silence,
             } => {
-                self.alerts.form = None;
+                // Kept until Alertmanager answers: a refused silence reopens the form as typed.
+                self.alerts.sent_form = self.alerts.form.take();
                 self.notice(format!("creating silence on {alertmanager}…"), false);
                 self.pending.push(Cmd::CreateSilence {
                     alertmanager,

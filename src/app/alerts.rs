@@ -186,6 +186,12 @@ pub struct AlertsState {
     pub counts: Counts,
     /// Firing identities at the last merge; `None` until every feed answered once.
     previous_firing: Option<BTreeSet<AlertKey>>,
+    /// Bumped when the feeds are rebuilt (context switch); answers to older polls are
+    /// dropped. Independent of the screen's time window, which alerts do not depend on.
+    pub epoch: u64,
+    /// Alertmanagers whose feeds must be polled again as soon as their answer is in (a write
+    /// happened while a poll was out).
+    pub repoll: BTreeSet<String>,
     /// Alerts that started firing while sretop watched, and when it noticed.
     pub new_since: BTreeMap<AlertKey, DateTime<Utc>>,
     /// The list after filter, grouped and sorted (members index [`Self::merged`]).
@@ -205,6 +211,8 @@ pub struct AlertsState {
     pub chart: ExprChart,
     pub silence_selected: usize,
     pub form: Option<SilenceForm>,
+    /// The form of the silence being created, until Alertmanager answers.
+    pub sent_form: Option<SilenceForm>,
     pub confirm: Option<Confirm>,
     /// Alertmanagers failing at the transport level: since when, and why.
     pub am_down: BTreeMap<String, (DateTime<Utc>, String)>,
@@ -252,6 +260,13 @@ impl AlertsState {
         self.expire_highlights(now);
         self.regroup(group_by);
         fresh.len()
+    }
+
+    /// Forgets which alerts were firing, so the next complete answer sets a new baseline
+    /// without ringing (start-up, context switch).
+    pub fn reset_baseline(&mut self) {
+        self.previous_firing = None;
+        self.new_since.clear();
     }
 
     /// Replaces the merged list directly (fixtures, benchmarks and snapshot tests; live data
@@ -379,12 +394,13 @@ impl AlertsState {
         p.in_flight = false;
         let source = p.source.clone();
         let sent = now;
+        let again = p.feed.is_alertmanager() && self.repoll.remove(&source);
         match result {
             Ok(data) => {
                 p.last_ok = Some(now);
                 p.last_error = None;
                 p.failures = 0;
-                p.next_due = Some(sent + every);
+                p.next_due = Some(if again { now } else { sent + every });
                 match data {
                     AlertData::PromAlerts(a) => {
                         self.prom_alerts.insert(source, a);

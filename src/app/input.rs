@@ -107,6 +107,20 @@ impl TextInput {
         }
     }
 
+    /// Inserts `text` at the cursor (up to [`MAX_LEN`] characters in all); control
+    /// characters are dropped.
+    pub fn insert_str(&mut self, text: &str) {
+        let room = MAX_LEN.saturating_sub(self.len());
+        let add: String = text
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(room)
+            .collect();
+        let at = self.byte(self.cursor);
+        self.text.insert_str(at, &add);
+        self.cursor += add.chars().count();
+    }
+
     fn move_to(&mut self, at: usize) -> Edit {
         self.cursor = at;
         Edit::Moved
@@ -167,6 +181,16 @@ mod tests {
         t.key(&k(KeyCode::Left));
         t.key(&ctrl('u'));
         assert_eq!((t.text.as_str(), t.cursor), ("f", 0));
+    }
+
+    #[test]
+    fn paste_inserts_at_the_cursor_without_control_characters() {
+        let mut t = TextInput::new("ab");
+        t.key(&k(KeyCode::Left));
+        t.insert_str("x\ny\u{1b}z");
+        assert_eq!((t.text.as_str(), t.cursor), ("axyzb", 4));
+        t.insert_str(&"q".repeat(MAX_LEN * 2));
+        assert_eq!(t.text.chars().count(), MAX_LEN);
     }
 
     #[test]

@@ -117,6 +117,8 @@ pub enum Msg {
     Key(KeyEvent),
     /// The terminal changed size; only a redraw is needed.
     Resize,
+    /// Text pasted into the terminal (bracketed paste): goes into the field being edited.
+    Paste(String),
     /// The clock moved (about once a second).
     Tick,
     /// A query came back.
@@ -543,6 +545,9 @@ impl App {
         }
         self.alerts.prom_alerts.clear();
         self.alerts.rules.clear();
+        self.alerts.epoch += 1;
+        // Alerts of the new context are not "new": the next full answer is a baseline.
+        self.alerts.reset_baseline();
         self.alerts.polls = polls
             .into_iter()
             .map(|(feed, source)| AlertPoll {
@@ -564,10 +569,12 @@ impl App {
     }
 
     fn alert_refresh(&self) -> chrono::Duration {
-        let secs = self.config.alerts.refresh.map_or(self.refresh_secs(), |d| {
-            i64::try_from(d.as_secs()).unwrap_or(15)
-        });
-        chrono::Duration::seconds(secs.max(1))
+        let secs = self
+            .config
+            .alerts
+            .refresh
+            .map_or(self.refresh_secs(), cadence_secs);
+        chrono::Duration::seconds(secs)
     }
 
     fn remerge_alerts(&mut self) {
@@ -618,9 +625,7 @@ impl App {
     }
 
     pub fn refresh_secs(&self) -> i64 {
-        i64::try_from(self.config.refresh.as_secs())
-            .unwrap_or(15)
-            .max(1)
+        cadence_secs(self.config.refresh)
     }
 
     /// Applies one message; returns the work it calls for.
@@ -634,6 +639,7 @@ impl App {
                 }
             }
             Msg::Resize => self.dirty = true,
+            Msg::Paste(text) => self.on_paste(&text),
             Msg::Tick => {
                 let before = self.alerts.new_since.len();
                 self.alerts.expire_highlights(now);
@@ -649,9 +655,18 @@ impl App {
                 result,
             } => {
                 match result {
-                    Ok(id) => self.notice(format!("silence {id} created on {alertmanager}"), false),
+                    Ok(id) => {
+                        self.alerts.sent_form = None;
+                        self.notice(format!("silence {id} created on {alertmanager}"), false);
+                    }
                     Err(e) => {
-                        self.notice(format!("silence not created on {alertmanager}: {e}"), true)
+                        let reason = format!("silence not created on {alertmanager}: {e}");
+                        // Back to the form as it was typed, saying why.
+                        if let Some(mut form) = self.alerts.sent_form.take() {
+                            form.error = Some(reason.clone());
+                            self.alerts.form = Some(form);
+                        }
+                        self.notice(reason, true);
                     }
                 }
                 self.refresh_alertmanager(&alertmanager);
@@ -684,6 +699,10 @@ impl App {
         for p in &mut self.alerts.polls {
             if p.source == name && p.feed.is_alertmanager() {
                 p.next_due = Some(self.now);
+                if p.in_flight {
+                    // The answer on its way predates the write: ask again when it is in.
+                    self.alerts.repoll.insert(name.to_string());
+                }
             }
         }
     }
@@ -937,7 +956,7 @@ impl App {
             p.in_flight = true;
             cmds.push(Cmd::Alerts(AlertRequest {
                 poll: i,
-                generation: self.generation,
+                generation: self.alerts.epoch,
                 feed: p.feed,
                 source: p.source.clone(),
             }));
@@ -995,9 +1014,7 @@ impl App {
     fn on_fetched(&mut self, f: Fetched) {
         let refresh = chrono::Duration::seconds(self.refresh_secs());
         let long_refresh = chrono::Duration::seconds(
-            i64::try_from(self.config.slo_defaults.long_refresh.as_secs())
-                .unwrap_or(300)
-                .max(self.refresh_secs()),
+            cadence_secs(self.config.slo_defaults.long_refresh).max(self.refresh_secs()),
         );
         let live = self.is_live();
         let now = self.now;
@@ -1211,6 +1228,14 @@ impl App {
     }
 }
 
+/// A polling cadence in seconds, kept within 1 s … 1 day whatever the config says, so schedule
+/// arithmetic on it can never overflow.
+pub fn cadence_secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs())
+        .unwrap_or(i64::MAX)
+        .clamp(1, 86_400)
+}
+
 /// One series of an answer: its labels and `(t, v)` samples.
 type Labelled = (BTreeMap<String, String>, Vec<(f64, f64)>);
 
@@ -1304,6 +1329,76 @@ services: [{name: api}, {name: checkout}]
         PromError::Connect {
             reason: "connection refused".into(),
         }
+    }
+
+    fn alert_polls(cmds: &[Cmd]) -> Vec<AlertRequest> {
+        cmds.iter()
+            .filter_map(|c| match c {
+                Cmd::Alerts(r) => Some(r.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn firing(name: &str) -> crate::prom::alerts::PromAlert {
+        crate::prom::alerts::PromAlert {
+            labels: [("alertname".to_string(), name.to_string())].into(),
+            annotations: BTreeMap::new(),
+            state: crate::prom::alerts::PromAlertState::Firing,
+            active_at: Some(t(-3600)),
+            value: Some(1.0),
+        }
+    }
+
+    fn alert_answer(r: &AlertRequest, firing_now: Vec<crate::prom::alerts::PromAlert>) -> Msg {
+        let data = match r.feed {
+            AlertFeed::PromAlerts => alerts::AlertData::PromAlerts(firing_now),
+            _ => alerts::AlertData::Rules(Vec::new()),
+        };
+        Msg::AlertsFetched(Box::new(AlertFetched {
+            poll: r.poll,
+            generation: r.generation,
+            result: Ok(data),
+        }))
+    }
+
+    #[test]
+    fn context_switch_sets_a_new_alert_baseline_and_drops_old_answers() {
+        let mut app = app();
+        app.config.alerts.bell = true;
+        let old = alert_polls(&app.update(Msg::Tick, t(0)));
+        assert_eq!(old.len(), 2);
+        for r in &old {
+            let cmds = app.update(alert_answer(r, vec![firing("A")]), t(1));
+            assert!(!cmds.contains(&Cmd::Bell), "the first answer is a baseline");
+        }
+        // A range change does not touch alert polls: nothing is re-sent.
+        assert!(alert_polls(&app.update(key('+'), t(2))).is_empty());
+        let new = alert_polls(&app.update(key('c'), t(3)));
+        assert_eq!(new.len(), 2);
+        assert!(new.iter().all(|r| r.source == "other"));
+        // An answer of the old context arriving late leaves the new polls in flight.
+        app.update(alert_answer(&old[0], vec![]), t(4));
+        assert!(app.alerts.polls.iter().all(|p| p.in_flight));
+        assert!(
+            alert_polls(&app.update(Msg::Tick, t(4))).is_empty(),
+            "no duplicate polls"
+        );
+        // The new context's alerts firing for an hour are not "new": no bell, no highlight.
+        for r in &new {
+            let cmds = app.update(alert_answer(r, vec![firing("B")]), t(5));
+            assert!(!cmds.contains(&Cmd::Bell), "{cmds:?}");
+        }
+        assert!(app.alerts.new_since.is_empty());
+        // A third alert starting later is new, once.
+        let next = alert_polls(&app.update(Msg::Tick, t(20)));
+        let prom = next
+            .iter()
+            .find(|r| r.feed == AlertFeed::PromAlerts)
+            .expect("alerts polled again");
+        let cmds = app.update(alert_answer(prom, vec![firing("B"), firing("C")]), t(21));
+        assert!(cmds.contains(&Cmd::Bell));
+        assert_eq!(app.alerts.new_since.len(), 1);
     }
 
     #[test]

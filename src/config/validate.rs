@@ -186,6 +186,12 @@ impl Check<'_> {
             &alerts.key("silence_duration"),
             config.alerts.silence_duration,
         )?;
+        if config.alerts.silence_duration > Duration::from_secs(366 * 86_400) {
+            return Err(self.fail(
+                &alerts.key("silence_duration"),
+                "at most 1y (a long silence hides real pages)",
+            ));
+        }
         let labels = [
             ("group_by", &config.alerts.group_by),
             ("external_labels", &config.alerts.external_labels),

@@ -282,7 +282,7 @@ pub fn firing_intervals(samples: &[(f64, f64)], step: i64) -> Vec<(i64, i64)> {
     let mut out: Vec<(i64, i64)> = Vec::new();
     for t in times {
         match out.last_mut() {
-            Some((_, end)) if t - *end <= step => *end = t,
+            Some((_, end)) if t.saturating_sub(*end) <= step => *end = t,
             _ => out.push((t, t)),
         }
     }
@@ -292,6 +292,12 @@ pub fn firing_intervals(samples: &[(f64, f64)], step: i64) -> Vec<(i64, i64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn firing_intervals_survive_absurd_timestamps() {
+        let got = firing_intervals(&[(-1e300, 1.0), (1e300, 1.0)], 60);
+        assert_eq!(got.len(), 2, "{got:?}");
+    }
 
     fn split(expr: &str) -> Option<(String, String, f64)> {
         split_threshold(expr).map(|t| (t.lhs, t.op, t.value))

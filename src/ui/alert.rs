@@ -298,7 +298,14 @@ fn bottom_lines(app: &App, alert: &Alert, width: usize) -> Vec<Line<'static>> {
         .iter()
         .map(|r| r.silence.clone())
         .collect();
-    let matching = matching_silences(&all, &alert.labels);
+    // Matched on the identity labels, plus the silences Alertmanager says mute it (those may
+    // match on external labels, which identities leave out).
+    let mut matching = matching_silences(&all, &alert.labels);
+    for s in &all {
+        if alert.silenced_by.contains(&s.id) && !matching.iter().any(|m| m.id == s.id) {
+            matching.push(s);
+        }
+    }
     if matching.is_empty() {
         lines.push(field("silences", "none match", THEME.dim));
     } else {

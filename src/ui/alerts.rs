@@ -202,7 +202,7 @@ fn filter_line(frame: &mut Frame, area: Rect, app: &App) {
         // A caret under the offending character, when it is on screen.
         let start = a.filter_input.cursor + 1 - (cursor + 1).min(a.filter_input.cursor + 1);
         let col = e.position.saturating_sub(start) + 3;
-        let col = col.min(width);
+        let col = col.min(usize::from(area.width).saturating_sub(1));
         let total = usize::from(area.width);
         let msg = if col + 2 + e.message.chars().count() <= total {
             format!("{}^ {}", " ".repeat(col), e.message)

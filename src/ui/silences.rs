@@ -25,11 +25,13 @@ use crate::domain::silence::format_matcher;
 use crate::prom::alertmanager::SilenceState;
 
 fn ends_soon(app: &App, row: &SilenceRow) -> bool {
-    row.silence.status == SilenceState::Active
-        && row
-            .silence
-            .ends_at
-            .is_some_and(|t| (t - app.now).num_seconds() <= ENDING_SOON_SECS)
+    matches!(
+        row.silence.status,
+        SilenceState::Active | SilenceState::Pending
+    ) && row
+        .silence
+        .ends_at
+        .is_some_and(|t| (t - app.now).num_seconds() <= ENDING_SOON_SECS)
 }
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
@@ -39,7 +41,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         .iter()
         .filter(|r| r.silence.status == SilenceState::Active)
         .count();
-    let pending = a.silences.len() - active;
+    let pending = a
+        .silences
+        .iter()
+        .filter(|r| r.silence.status == SilenceState::Pending)
+        .count();
     let soon = a.silences.iter().filter(|r| ends_soon(app, r)).count();
     let mut title = vec![Span::styled(
         format!(" Silences {active} active, {pending} pending "),
@@ -50,6 +56,21 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             format!("· ⚠ {soon} end within 12h "),
             THEME.warn,
         ));
+    }
+    // A feed that cannot be read: what is listed may be old or incomplete.
+    let feeds = || {
+        a.polls
+            .iter()
+            .filter(|p| p.feed == crate::app::alerts::AlertFeed::AmSilences)
+    };
+    for p in feeds() {
+        if let Some((since, reason)) = &p.last_error {
+            let age = format::age((app.now - *since).num_seconds().max(0));
+            title.push(Span::styled(
+                format!("· ✖ {}: {reason} ({age} ago) ", p.source),
+                THEME.crit,
+            ));
+        }
     }
     let block = Block::default()
         .borders(Borders::TOP)
@@ -69,12 +90,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         return;
     }
     if a.silences.is_empty() {
-        let loaded = a
-            .polls
-            .iter()
-            .any(|p| p.last_ok.is_some() && p.feed.is_alertmanager());
-        let msg = if loaded {
+        let all_read = feeds().all(|p| p.last_ok.is_some() && p.last_error.is_none());
+        let failing = feeds().any(|p| p.last_error.is_some());
+        let msg = if all_read {
             "  No active or pending silences."
+        } else if failing {
+            "  Silences could not be read (see above)."
         } else {
             "  Loading silences…"
         };
@@ -107,21 +128,18 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         let s = &row.silence;
         let selected = i == a.silence_selected;
         let soon = ends_soon(app, row);
-        let (when, in_) = match s.status {
-            SilenceState::Pending => (s.starts_at, "starts"),
-            _ => (s.ends_at, ""),
+        let at = |t: chrono::DateTime<chrono::Utc>| {
+            let d = format::age((t - app.now).num_seconds().max(0));
+            format!("{} (in {d})", hhmm(t.timestamp(), &app.tz))
         };
-        let ends = when
-            .map(|t| {
-                let d = format::age((t - app.now).num_seconds().max(0));
-                let at = hhmm(t.timestamp(), &app.tz);
-                if in_.is_empty() {
-                    format!("{}{at} (in {d})", if soon { "⚠ " } else { "" })
-                } else {
-                    format!("{in_} {at} (in {d})")
-                }
-            })
+        let ends = s
+            .ends_at
+            .map(|t| format!("{}{}", if soon { "⚠ " } else { "" }, at(t)))
             .unwrap_or_else(|| "—".into());
+        let starts = match (&s.status, s.starts_at) {
+            (SilenceState::Pending, Some(t)) => format!("starts {} · ", at(t)),
+            _ => String::new(),
+        };
         let state_style = if s.status == SilenceState::Active {
             THEME.ok
         } else {
@@ -139,7 +157,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             Span::raw(fit(&format!("{{{}}}", matchers.join(", ")), rest)),
         ]);
         let comment = format!(
-            "{} · {} · on {}",
+            "{starts}{} · {} · on {}",
             s.comment,
             short_id(&s.id),
             row.alertmanagers.join(", ")
@@ -212,7 +230,8 @@ pub fn render_form(frame: &mut Frame, area: Rect, app: &App) {
     let ends = crate::config::Duration::parse(form.duration.text.trim())
         .ok()
         .and_then(|d| i64::try_from(d.as_secs()).ok())
-        .and_then(|s| app.now.checked_add_signed(chrono::Duration::seconds(s)))
+        .and_then(chrono::Duration::try_seconds)
+        .and_then(|d| app.now.checked_add_signed(d))
         .map(|t| format!("  ends {}", t.with_timezone(&app.tz).format("%a %H:%M")))
         .unwrap_or_default();
     for (name, input, field, hint) in [

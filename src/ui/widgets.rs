@@ -264,6 +264,23 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App) {
             THEME.crit,
         ));
     }
+    // Alert feeds that answer with an error (401, 403, garbage) while their server is up.
+    for p in &app.alerts.polls {
+        let Some((_, reason)) = &p.last_error else {
+            continue;
+        };
+        let down = app.alerts.am_down.contains_key(&p.source)
+            || app
+                .sources
+                .get(&p.source)
+                .is_some_and(|s| s.down_since.is_some());
+        if !down {
+            spans.push(Span::styled(
+                format!("⚠ {} {}: {reason} ", p.source, p.feed.label()),
+                THEME.warn,
+            ));
+        }
+    }
     if let Some((at, text, bad)) = &app.alerts.notice {
         if (app.now - *at).num_seconds() < 30 {
             spans.insert(
