@@ -13,6 +13,7 @@
 //! - [`prom`]: typed Prometheus HTTP API client; knows nothing of the UI.
 //! - [`domain`]: pure logic: golden-signal queries, series, formatting of values.
 //! - [`app`]: the one state, changed only by `update(msg, now) -> Vec<Cmd>`; the poll schedule.
+//! - [`store`]: files on disk (shift handoff notes and drafts): atomic writes, locking.
 //! - [`runtime`]: the only place where terminal and network meet.
 //! - [`ui`]: pure rendering of `&App` into a frame.
 //! - [`tui`]: terminal setup and restore, panic hook.
@@ -28,5 +29,6 @@ pub mod keys;
 pub mod prom;
 pub mod runtime;
 pub mod snapshot;
+pub mod store;
 pub mod tui;
 pub mod ui;

@@ -2254,3 +2254,46 @@ fn alertmanagers_and_alerts_section() {
         assert!(got.starts_with(want), "{tail}\n got: {got}\nwant: {want}");
     }
 }
+
+#[test]
+fn oncall_section_is_checked_with_positions() {
+    let ok = parse(&format!(
+        "{SOURCE}oncall:\n  time_zone: Europe/Berlin\n  rotation:\n    start: 2026-01-05\n    \
+         primary: [alice, bob]\n  escalation:\n    - {{after: 0m, notify: [primary]}}\n    \
+         - {{after: 15m, notify: [secondary]}}\nhandoff:\n  dir: notes\n"
+    ))
+    .expect("valid");
+    let oncall = ok.oncall.expect("oncall");
+    assert_eq!(oncall.rotation.primary, ["alice", "bob"]);
+    assert_eq!(
+        ok.handoff.dir.as_deref(),
+        Some(std::path::Path::new("notes")),
+        "relative to the config file's directory (here: none)"
+    );
+    let cases = [
+        (
+            "oncall:\n  time_zone: Europe/Berln\n  rotation: {start: 2026-01-05, primary: [a]}\n",
+            "config.yaml:5:14: oncall.time_zone: ",
+        ),
+        (
+            "oncall:\n  time_zone: UTC\n  rotation: {start: 2026-01-05, primary: []}\n",
+            "config.yaml:6:42: oncall.rotation.primary: must list at least one person",
+        ),
+        (
+            "oncall:\n  time_zone: UTC\n  rotation: {start: 2026-13-05, primary: [a]}\n",
+            "config.yaml:6:",
+        ),
+        (
+            "oncall:\n  time_zone: UTC\n  rotation: {start: 2026-01-05, primary: [a], lenght: 1w}\n",
+            "config.yaml:6:",
+        ),
+    ];
+    for (tail, want) in cases {
+        let got = error(&format!("{SOURCE}{tail}"));
+        assert!(got.starts_with(want), "{tail}\n got: {got}\nwant: {want}");
+    }
+    let typo = error(&format!(
+        "{SOURCE}oncall:\n  time_zone: Europe/Berln\n  rotation: {{start: 2026-01-05, primary: [a]}}\n"
+    ));
+    assert!(typo.contains("Europe/Berlin"), "did you mean: {typo}");
+}

@@ -97,5 +97,7 @@ pub fn minimal(url: &str) -> Config {
         alertmanagers: Vec::new(),
         alerts: Default::default(),
         read_only: false,
+        oncall: None,
+        handoff: Default::default(),
     }
 }

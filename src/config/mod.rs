@@ -13,6 +13,7 @@
 //! Every error is a [`ConfigError`] whose `Display` is the whole message for the user, e.g.
 //! `config.yaml:12:7: services[1].thresholds.errors.warn: invalid type: string "high", expected f64`.
 pub mod duration;
+pub mod oncall;
 pub mod schema;
 pub mod slo;
 
@@ -134,6 +135,9 @@ fn resolve_paths(config: &mut Config, base: Option<&Path>, home: Option<&str>) {
     }
     for import in &mut config.imports {
         resolve(&mut import.path);
+    }
+    if let Some(dir) = &mut config.handoff.dir {
+        resolve(dir);
     }
 }
 

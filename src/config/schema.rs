@@ -66,11 +66,27 @@ pub struct Config {
     /// Refuse every write (creating and expiring silences); the keys are hidden from help.
     #[serde(default)]
     pub read_only: bool,
+    /// The on-call rotation and escalation policy.
+    #[serde(default)]
+    pub oncall: Option<super::oncall::OnCallConfig>,
+    /// Where shift handoff notes are kept.
+    #[serde(default)]
+    pub handoff: HandoffConfig,
     /// Not part of the file: what the imports could not carry over (each message names the
     /// imported file and the SLO). Filled by [`parse`](super::parse); [`warnings`](super::warnings)
     /// includes them.
     #[serde(skip)]
     pub import_warnings: Vec<String>,
+}
+
+/// Where shift handoff notes are kept.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct HandoffConfig {
+    /// Directory of the notes (one Markdown file each), e.g. a git checkout or a shared
+    /// folder; default `$XDG_DATA_HOME/sretop/handoffs`.
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
 }
 
 /// How alerts are read and listed.

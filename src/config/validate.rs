@@ -39,6 +39,24 @@ pub fn validate(config: &Config, text: &str, file: &Path) -> Result<(), ConfigEr
     check.slo_config(config)?;
     check.imports(config)?;
     check.alerts(config)?;
+    if let Some(oncall) = &config.oncall {
+        super::oncall::validate_oncall(oncall).map_err(|(path, message)| {
+            // `oncall.rotation.primary` or `oncall.overrides[0].to` as a field path.
+            let mut at = FieldPath::root();
+            for part in path.split('.') {
+                match part.split_once('[') {
+                    Some((key, rest)) => {
+                        at = at.key(key);
+                        if let Ok(i) = rest.trim_end_matches(']').parse::<usize>() {
+                            at = at.index(i);
+                        }
+                    }
+                    None => at = at.key(part),
+                }
+            }
+            check.fail(&at, message)
+        })?;
+    }
     Ok(())
 }
 

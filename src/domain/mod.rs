@@ -3,7 +3,9 @@
 pub mod alerts;
 pub mod expr;
 pub mod format;
+pub mod handoff;
 pub mod health;
+pub mod oncall;
 pub mod series;
 pub mod signals;
 pub mod silence;
