@@ -54,6 +54,54 @@ pub enum Command {
     /// deploys, 1 when it does not (red or exhausted), 2 when it cannot tell (no data,
     /// Prometheus unreachable, bad config).
     Budget(BudgetArgs),
+    /// Shift handoff notes: write one (prefilled from live data), read, list, acknowledge.
+    Handoff(HandoffArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HandoffArgs {
+    #[command(subcommand)]
+    pub command: HandoffCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HandoffCommand {
+    /// Write a new handoff: prefilled from the alerts, SLOs and silences of this moment and
+    /// the previous note, edited in $VISUAL / $EDITOR (default vi), then saved. An unsaved
+    /// draft from an earlier run (a dropped link, a crash) is continued.
+    New {
+        /// Start from live data even if an unsaved draft exists (the draft is replaced).
+        #[arg(long)]
+        fresh: bool,
+        /// Save the prefilled note without opening an editor.
+        #[arg(long)]
+        no_edit: bool,
+        /// Author [default: $USER].
+        #[arg(long)]
+        author: Option<String>,
+    },
+    /// Print a note [default: the latest].
+    Show {
+        id: Option<String>,
+        /// text: the note file as stored; markdown: ready to paste into a chat or a ticket.
+        #[arg(long, value_enum, default_value_t = NoteFormat::Text)]
+        format: NoteFormat,
+    },
+    /// List the notes, newest first.
+    List,
+    /// Acknowledge a note [default: the latest] as the incoming engineer.
+    Ack {
+        id: Option<String>,
+        /// Who acknowledges [default: $USER].
+        #[arg(long = "as")]
+        who: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NoteFormat {
+    Text,
+    Markdown,
 }
 
 #[derive(Debug, clap::Args)]

@@ -25,6 +25,7 @@ pub mod config;
 pub mod domain;
 #[doc(hidden)]
 pub mod fixture;
+pub mod handoff;
 pub mod keys;
 pub mod prom;
 pub mod runtime;

@@ -9,7 +9,10 @@ use chrono::{Offset, Utc};
 use clap::Parser;
 
 use sretop::app::{App, View};
-use sretop::cli::{apply_overrides, BudgetArgs, Cli, Command, Format, ReportFormat, SnapshotArgs};
+use sretop::cli::{
+    apply_overrides, BudgetArgs, Cli, Command, Format, HandoffArgs, HandoffCommand, NoteFormat,
+    ReportFormat, SnapshotArgs,
+};
 use sretop::config::{self, Config, Duration, TimeZoneChoice};
 use sretop::prom::alertmanager::AlertmanagerClient;
 use sretop::prom::PromClient;
@@ -54,6 +57,7 @@ fn real_main(cli: Cli) -> Result<ExitCode, String> {
         }
         Some(Command::Check) => rt.block_on(check(&config, path.as_deref(), &clients)),
         Some(Command::Budget(args)) => rt.block_on(budget_cmd(config, tz, clients, &args)),
+        Some(Command::Handoff(args)) => rt.block_on(handoff_cmd(config, tz, clients, args)),
     };
     // Do not wait for requests still out (a DNS lookup that never answers can hold a blocking
     // thread for half a minute): the user asked to leave.
@@ -421,4 +425,155 @@ async fn check(
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The handoff store of this config: `handoff.dir`, else `$XDG_DATA_HOME/sretop/handoff`.
+fn handoff_store(config: &Config) -> Result<sretop::store::handoff::HandoffStore, String> {
+    use sretop::store::handoff::HandoffStore;
+    let dir = config
+        .handoff
+        .dir
+        .clone()
+        .or_else(HandoffStore::default_dir)
+        .ok_or("no directory for handoff notes: set handoff.dir in the config")?;
+    HandoffStore::open(dir).map_err(|e| e.to_string())
+}
+
+async fn handoff_cmd(
+    config: Config,
+    tz: chrono::FixedOffset,
+    clients: Clients,
+    args: HandoffArgs,
+) -> Result<ExitCode, String> {
+    use sretop::domain::handoff::{render, render_markdown_for_chat};
+    use sretop::handoff::{compose, edit_and_save, editor_command, save_draft_file, Edited};
+    let store = handoff_store(&config)?;
+    let user = local_user().unwrap_or_else(|| "unknown".into());
+    let mut out = String::new();
+    match args.command {
+        HandoffCommand::List => {
+            let notes = store.list().map_err(|e| e.to_string())?;
+            if notes.is_empty() {
+                out.push_str(&format!("no handoff notes in {}\n", store.dir().display()));
+            }
+            for n in notes {
+                match &n.note {
+                    Ok(note) => out.push_str(&format!(
+                        "{}  {}  {}\n",
+                        n.id,
+                        note.author,
+                        match (&note.acked_by, note.acked_at) {
+                            (Some(who), Some(at)) => format!(
+                                "acknowledged by {who} at {}",
+                                at.with_timezone(&tz).format("%Y-%m-%d %H:%M")
+                            ),
+                            (Some(who), None) => format!("acknowledged by {who}"),
+                            _ => "NOT ACKNOWLEDGED".into(),
+                        }
+                    )),
+                    Err(e) => out.push_str(&format!("{}  (cannot be read: {e})\n", n.id)),
+                }
+            }
+        }
+        HandoffCommand::Show { id, format } => {
+            let note = match id {
+                Some(id) => store.load(&id).map_err(|e| e.to_string())?,
+                None => store
+                    .latest()
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| format!("no handoff notes in {}", store.dir().display()))?,
+            };
+            out.push_str(&match format {
+                NoteFormat::Text => render(&note),
+                NoteFormat::Markdown => render_markdown_for_chat(&note),
+            });
+        }
+        HandoffCommand::Ack { id, who } => {
+            let who = who.unwrap_or_else(|| user.clone());
+            let id = match id {
+                Some(id) => id,
+                None => store
+                    .latest()
+                    .map_err(|e| e.to_string())?
+                    .map(|n| n.id)
+                    .ok_or_else(|| format!("no handoff notes in {}", store.dir().display()))?,
+            };
+            let note = store
+                .ack(&id, &who, Utc::now())
+                .map_err(|e| e.to_string())?;
+            tracing::info!(target: "sretop::audit", user = %user, id = %note.id, acked_by = %who, "acknowledge handoff");
+            out.push_str(&format!("acknowledged {} as {who}\n", note.id));
+        }
+        HandoffCommand::New {
+            fresh,
+            no_edit,
+            author,
+        } => {
+            let author = author.unwrap_or_else(|| user.clone());
+            let draft = if fresh {
+                None
+            } else {
+                store.load_draft(&author).map_err(|e| {
+                    format!("{e}\n(fix the draft by hand, or start over with --fresh)")
+                })?
+            };
+            let note = match draft {
+                Some(note) => {
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "sretop: continuing your unsaved draft {} (--fresh starts over)",
+                        note.id
+                    );
+                    note
+                }
+                None => {
+                    let now = Utc::now();
+                    let mut app = App::new(config.clone(), now, tz);
+                    runtime::poll_once(&mut app, &clients, now).await;
+                    let previous = store.latest().ok().flatten();
+                    let (shift, next_end) = match &config.oncall {
+                        Some(oc) => {
+                            use sretop::domain::oncall::{who_is_on_call, Role};
+                            let cur = who_is_on_call(oc, Role::Primary, now);
+                            let next = cur
+                                .as_ref()
+                                .and_then(|s| who_is_on_call(oc, Role::Primary, s.end));
+                            (cur.map(|s| (s.start, s.end.min(now))), next.map(|s| s.end))
+                        }
+                        None => (None, None),
+                    };
+                    compose(&app, previous.as_ref(), &author, now, shift, next_end)
+                }
+            };
+            let edited = if no_edit {
+                store.save_draft(&note).map_err(|e| e.to_string())?;
+                let draft = store.draft_path(&author).map_err(|e| e.to_string())?;
+                save_draft_file(&store, &author, &draft)
+            } else {
+                edit_and_save(&store, &author, &note, &editor_command())
+            }
+            .map_err(|e| {
+                format!(
+                    "{e}\n(your draft is kept in {})",
+                    store.dir().join("drafts").display()
+                )
+            })?;
+            match edited {
+                Edited::Saved(note, path) => {
+                    tracing::info!(target: "sretop::audit", user = %user, id = %note.id, "handoff saved");
+                    out.push_str(&format!("saved {} ({})\n", note.id, path.display()));
+                }
+                Edited::Kept { draft, reason } => {
+                    return Err(format!(
+                        "{reason}\nyour draft is kept in {}; run `sretop handoff new` to continue it",
+                        draft.display()
+                    ));
+                }
+            }
+        }
+    }
+    std::io::stdout()
+        .write_all(out.as_bytes())
+        .map_err(|e| format!("cannot write: {e}"))?;
+    Ok(ExitCode::SUCCESS)
 }

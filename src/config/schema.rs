@@ -84,7 +84,7 @@ pub struct Config {
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub struct HandoffConfig {
     /// Directory of the notes (one Markdown file each), e.g. a git checkout or a shared
-    /// folder; default `$XDG_DATA_HOME/sretop/handoffs`.
+    /// folder; default `$XDG_DATA_HOME/sretop/handoff` (`~/.local/share/sretop/handoff`).
     #[serde(default)]
     pub dir: Option<PathBuf>,
 }

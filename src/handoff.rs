@@ -1,0 +1,306 @@
+//! Composing a shift handoff note from live data, and editing it in the user's editor with a
+//! draft that survives a dropped link: what `sretop handoff new` (and the TUI) run.
+//!
+//! The note is prefilled at the moment of writing:
+//! - **Open incidents**: every alert firing now (pages first), then the previous note's
+//!   incidents that were not resolved, marked as carried over;
+//! - **Ongoing issues**: every SLO in yellow, red or exhausted with its remaining budget and
+//!   burn rate, alerts pending now, then the previous note's unticked items;
+//! - **Upcoming maintenance**: silences that end before the next shift does (their alerts
+//!   come back), then the previous note's entries;
+//! - **Tips**: the previous note's tips.
+//!
+//! When a source cannot be read, the section it would fill says so and why, so a note written
+//! during an outage never looks like a quiet shift.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use crate::app::App;
+use crate::domain::alerts::{AlertState, Severity};
+use crate::domain::format;
+use crate::domain::handoff::{Incident, Item, Maintenance, Note};
+use crate::domain::silence::format_matcher;
+use crate::domain::slo::Band;
+use crate::store::handoff::{HandoffStore, StoreError};
+
+/// Statuses of a carried-over incident that mean it is over.
+const CLOSED: [&str; 5] = ["resolved", "closed", "done", "mitigated", "fixed"];
+
+/// Why live data is missing, per part: `None` when it was read.
+fn unavailable(app: &App) -> (Option<String>, Option<String>) {
+    let prom_down = app.sources.iter().find_map(|(name, s)| {
+        s.down_since
+            .map(|_| format!("{name}: {}", s.last_error.as_deref().unwrap_or("down")))
+    });
+    let alert_errors: Vec<String> = app
+        .alerts
+        .polls
+        .iter()
+        .filter(|p| p.last_ok.is_none())
+        .filter_map(|p| {
+            p.last_error
+                .as_ref()
+                .map(|(_, e)| format!("{} {}: {e}", p.source, p.feed.label()))
+        })
+        .collect();
+    let alerts = if alert_errors.is_empty() {
+        None
+    } else {
+        Some(alert_errors.join("; "))
+    };
+    let slo_failed = app
+        .slos
+        .iter()
+        .flat_map(|s| s.feeds.iter())
+        .filter_map(|q| app.queries.get(*q))
+        .find_map(|q| match (&q.last_ok, &q.last_error) {
+            (None, Some((_, e))) => Some(e.clone()),
+            _ => None,
+        });
+    (alerts, slo_failed.or(prom_down))
+}
+
+/// A new note for `author`, prefilled from what `app` holds now (poll it first) and from the
+/// previous note; `shift` is the shift being handed off and `next_shift_end` the end of the
+/// next one (for silences that end during it).
+pub fn compose(
+    app: &App,
+    previous: Option<&Note>,
+    author: &str,
+    now: DateTime<Utc>,
+    shift: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    next_shift_end: Option<DateTime<Utc>>,
+) -> Note {
+    // Whole seconds: the file is read and edited by people.
+    let now = chrono::SubsecRound::trunc_subsecs(now, 0);
+    let mut note = Note::new(author, now);
+    note.shift_start = shift.map(|s| s.0).or(previous.map(|p| p.created));
+    note.shift_end = Some(shift.map_or(now, |s| s.1));
+    let (alerts_missing, slos_missing) = unavailable(app);
+
+    // Open incidents: what fires now, pages first.
+    if let Some(why) = &alerts_missing {
+        note.incidents.push(Incident {
+            summary: format!("live alert data unavailable when this was written: {why}"),
+            ..Incident::default()
+        });
+    }
+    let mut firing: Vec<_> = app
+        .alerts
+        .merged
+        .iter()
+        .filter(|a| a.state == AlertState::Firing)
+        .collect();
+    firing.sort_by_key(|a| (a.severity, a.since));
+    for a in &firing {
+        let service = ["service", "job", "instance"]
+            .iter()
+            .map(|l| a.label(l))
+            .find(|v| !v.is_empty())
+            .unwrap_or("");
+        let since = a
+            .since
+            .map(|t| format!("firing for {}", format::age((now - t).num_seconds().max(0))))
+            .unwrap_or_else(|| "firing".into());
+        let summary = a.summary().unwrap_or("");
+        note.incidents.push(Incident {
+            id: a.name().to_string(),
+            severity: match a.severity {
+                Severity::Critical => "page".into(),
+                _ => a.label("severity").to_string(),
+            },
+            status: since,
+            summary: [service, summary]
+                .iter()
+                .filter(|s| !s.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(": "),
+        });
+    }
+    if let Some(prev) = previous {
+        for i in &prev.incidents {
+            let closed = CLOSED
+                .iter()
+                .any(|c| i.status.to_ascii_lowercase().contains(c));
+            let live = firing.iter().any(|a| a.name() == i.id && !i.id.is_empty());
+            if !closed && !live && !i.summary.starts_with("live alert data unavailable") {
+                let mut carried = i.clone();
+                if !carried.summary.ends_with("(carried over)") {
+                    carried.summary = format!("{} (carried over)", carried.summary)
+                        .trim()
+                        .to_string();
+                }
+                note.incidents.push(carried);
+            }
+        }
+    }
+
+    // Ongoing issues: budgets that are not green, pending alerts, open items carried over.
+    if let Some(why) = &slos_missing {
+        note.ongoing.push(Item {
+            text: format!("SLO data unavailable when this was written: {why}"),
+            done: false,
+        });
+    }
+    for slo in &app.slos {
+        let status = slo.status(&app.config.policy, now);
+        if matches!(status.band, Band::Yellow | Band::Red | Band::Exhausted) {
+            let left = status
+                .budget
+                .remaining
+                .map(|r| format!("{:.1}% of the error budget left", r * 100.0))
+                .unwrap_or_else(|| "error budget unknown".into());
+            let burn = status
+                .burn_1h
+                .map(|b| format!(", burning {b:.1}x over the last hour"))
+                .unwrap_or_default();
+            note.ongoing.push(Item {
+                text: format!(
+                    "SLO {} is {}: {left}{burn}",
+                    crate::ui::slos::slo_name(app, slo),
+                    status.band.label().to_uppercase()
+                ),
+                done: false,
+            });
+        }
+    }
+    for a in app
+        .alerts
+        .merged
+        .iter()
+        .filter(|a| a.state == AlertState::Pending)
+    {
+        note.ongoing.push(Item {
+            text: format!(
+                "pending alert {} {}",
+                a.name(),
+                a.summary().map(|s| format!("({s})")).unwrap_or_default()
+            )
+            .trim()
+            .to_string(),
+            done: false,
+        });
+    }
+    if let Some(prev) = previous {
+        note.ongoing.extend(
+            prev.ongoing
+                .iter()
+                .filter(|i| !i.done && !i.text.contains("unavailable when this was written"))
+                .filter(|i| !i.text.starts_with("SLO ") && !i.text.starts_with("pending alert "))
+                .cloned(),
+        );
+    }
+
+    // Upcoming maintenance: silences that end before the next shift does.
+    let horizon = next_shift_end.unwrap_or(now + chrono::Duration::hours(24));
+    for row in &app.alerts.silences {
+        let s = &row.silence;
+        let Some(ends) = s.ends_at.filter(|t| *t <= horizon) else {
+            continue;
+        };
+        let matchers: Vec<String> = s.matchers.iter().map(format_matcher).collect();
+        note.maintenance.push(Maintenance {
+            when: ends.format("%Y-%m-%d %H:%M UTC").to_string(),
+            what: format!(
+                "silence {{{}}} by {} ends, its alerts notify again ({})",
+                matchers.join(", "),
+                s.created_by,
+                s.comment
+            ),
+        });
+    }
+    if let Some(prev) = previous {
+        note.maintenance.extend(
+            prev.maintenance
+                .iter()
+                .filter(|m| !m.what.starts_with("silence {"))
+                .cloned(),
+        );
+        note.tips = prev.tips.clone();
+    }
+    note
+}
+
+/// The editor to run: `$VISUAL`, else `$EDITOR`, else `vi`.
+pub fn editor_command() -> String {
+    ["VISUAL", "EDITOR"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|e| !e.trim().is_empty()))
+        .unwrap_or_else(|| "vi".into())
+}
+
+/// What came of an editing session.
+#[derive(Debug)]
+pub enum Edited {
+    /// Saved to the store under this path.
+    Saved(Box<Note>, PathBuf),
+    /// The editor failed or the file does not parse: the draft is kept at this path.
+    Kept { draft: PathBuf, reason: String },
+}
+
+/// Writes `note` as the user's draft, opens it in `editor` (run through `sh -c`, so
+/// `EDITOR="code --wait"` works), then reads it back and saves it to the store. The draft
+/// lives in the store's `drafts/` directory the whole time, so a dropped SSH link or a crash
+/// loses at most what the editor had not written yet; [`HandoffStore::load_draft`] offers it
+/// back next time. The draft is removed only once the note is saved.
+pub fn edit_and_save(
+    store: &HandoffStore,
+    user: &str,
+    note: &Note,
+    editor: &str,
+) -> Result<Edited, StoreError> {
+    store.save_draft(note)?;
+    let draft = store.draft_path(user)?;
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
+        .arg(&draft)
+        .status();
+    match status {
+        Ok(s) if s.success() => {}
+        Ok(s) => {
+            return Ok(Edited::Kept {
+                draft,
+                reason: format!("the editor ({editor}) exited with {s}"),
+            })
+        }
+        Err(e) => {
+            return Ok(Edited::Kept {
+                draft,
+                reason: format!("cannot run the editor ({editor}): {e}"),
+            })
+        }
+    }
+    save_draft_file(store, user, &draft)
+}
+
+/// Parses the user's draft file and saves it as a note; on a parse error the draft stays.
+pub fn save_draft_file(
+    store: &HandoffStore,
+    user: &str,
+    draft: &Path,
+) -> Result<Edited, StoreError> {
+    let mut note = match store.load_draft(user) {
+        Ok(Some(n)) => n,
+        Ok(None) => {
+            return Ok(Edited::Kept {
+                draft: draft.to_path_buf(),
+                reason: "the draft is gone (deleted in the editor?); nothing was saved".into(),
+            })
+        }
+        Err(e) => {
+            return Ok(Edited::Kept {
+                draft: draft.to_path_buf(),
+                reason: e.to_string(),
+            })
+        }
+    };
+    store.save(&mut note, None)?;
+    let path = store.note_path(&note.id)?;
+    store.discard_draft(user)?;
+    Ok(Edited::Saved(Box::new(note), path))
+}
