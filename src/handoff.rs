@@ -304,3 +304,167 @@ pub fn save_draft_file(
     store.discard_draft(user)?;
     Ok(Edited::Saved(Box::new(note), path))
 }
+
+/// `(start, end)` of the shift being handed off, and the end of the next shift.
+pub type Shifts = (
+    Option<(DateTime<Utc>, DateTime<Utc>)>,
+    Option<DateTime<Utc>>,
+);
+
+/// The shift being handed off and the end of the next one, from the `oncall:` rotation
+/// (the current primary's shift, up to `now`).
+pub fn shifts(config: &crate::config::Config, now: DateTime<Utc>) -> Shifts {
+    use crate::domain::oncall::{who_is_on_call, Role};
+    let Some(oc) = &config.oncall else {
+        return (None, None);
+    };
+    let current = who_is_on_call(oc, Role::Primary, now);
+    let next = current
+        .as_ref()
+        .and_then(|s| who_is_on_call(oc, Role::Primary, s.end));
+    (
+        current.map(|s| (s.start, s.end.min(now))),
+        next.map(|s| s.end),
+    )
+}
+
+/// Composes a note from what `app` shows now (its live data, the latest note in `store`),
+/// or continues `user`'s unsaved draft, and runs the editor on it: what the TUI's "new
+/// handoff" key does, with the terminal handed to the editor meanwhile.
+pub fn compose_from_app(
+    app: &App,
+    store: &HandoffStore,
+    user: &str,
+    now: DateTime<Utc>,
+) -> Result<Edited, StoreError> {
+    let note = match store.load_draft(user)? {
+        Some(draft) => draft,
+        None => {
+            let previous = store.latest().ok().flatten();
+            let (shift, next_end) = shifts(&app.config, now);
+            compose(app, previous.as_ref(), user, now, shift, next_end)
+        }
+    };
+    edit_and_save(store, user, &note, &editor_command())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixture;
+
+    #[test]
+    fn compose_lists_what_fires_what_burns_what_ends_and_what_was_left_open() {
+        let mut app = fixture::app(&fixture::demo_names());
+        let now = app.now;
+        app.alerts.load_merged(fixture::alerts(8, now), &[]);
+        app.alerts
+            .am_silences
+            .insert("am".into(), fixture::silences(now));
+        app.alerts.rebuild_silences();
+        let mut previous = Note::new("bob", now - chrono::Duration::hours(12));
+        previous.incidents = vec![
+            Incident {
+                id: "INC-1".into(),
+                severity: "SEV2".into(),
+                status: "investigating".into(),
+                summary: "payments latency".into(),
+            },
+            Incident {
+                id: "INC-0".into(),
+                severity: "SEV3".into(),
+                status: "Resolved".into(),
+                summary: "old".into(),
+            },
+        ];
+        previous.ongoing = vec![
+            Item {
+                text: "rotate the TLS cert".into(),
+                done: false,
+            },
+            Item {
+                text: "done already".into(),
+                done: true,
+            },
+        ];
+        previous.tips = vec![Item {
+            text: "restart search with care".into(),
+            done: false,
+        }];
+        let note = compose(&app, Some(&previous), "alice", now, None, None);
+
+        let firing = app
+            .alerts
+            .merged
+            .iter()
+            .filter(|a| a.state == AlertState::Firing)
+            .count();
+        let live: Vec<_> = note
+            .incidents
+            .iter()
+            .filter(|i| !i.id.starts_with("INC"))
+            .collect();
+        assert_eq!(live.len(), firing, "{:#?}", note.incidents);
+        assert_eq!(live[0].severity, "page", "pages first: {live:#?}");
+        assert!(note
+            .incidents
+            .iter()
+            .any(|i| i.id == "INC-1" && i.summary == "payments latency (carried over)"));
+        assert!(
+            !note.incidents.iter().any(|i| i.id == "INC-0"),
+            "resolved ones stay behind"
+        );
+
+        // The fixture's SLOs: green, exhausted, yellow, red, no data.
+        let slos: Vec<&str> = note
+            .ongoing
+            .iter()
+            .map(|i| i.text.as_str())
+            .filter(|t| t.starts_with("SLO "))
+            .collect();
+        assert_eq!(slos.len(), 3, "{slos:#?}");
+        assert!(
+            slos.iter().any(|t| t.starts_with(
+                "SLO checkout/availability is EXHAUSTED: -20.0% of the error budget left"
+            )),
+            "{slos:#?}"
+        );
+        assert!(slos.iter().any(|t| t.contains(" is RED: ")), "{slos:#?}");
+        assert!(note.ongoing.iter().any(|i| i.text == "rotate the TLS cert"));
+        assert!(!note.ongoing.iter().any(|i| i.text == "done already"));
+
+        // Silences ending within the next day: the 2h one, not the 3-day one, not the pending
+        // one that starts later and ends in 3h... which does end within the day.
+        let ends: Vec<&str> = note.maintenance.iter().map(|m| m.when.as_str()).collect();
+        assert_eq!(
+            ends,
+            ["2026-11-22 05:00 UTC", "2026-11-22 06:00 UTC"],
+            "{:#?}",
+            note.maintenance
+        );
+        assert_eq!(note.tips, previous.tips);
+        assert_eq!(note.author, "alice");
+        assert_eq!(note.shift_start, Some(previous.created));
+    }
+
+    #[test]
+    fn compose_says_why_live_data_is_missing() {
+        let mut app = fixture::app(&fixture::demo_names());
+        let now = app.now + chrono::Duration::seconds(20);
+        let cmds = app.update(crate::app::Msg::Tick, now);
+        let err = crate::prom::PromError::Connect {
+            reason: "connection refused".into(),
+        };
+        // Everything fails from now on, and nothing was ever read for the alerts.
+        app.alerts.polls.iter_mut().for_each(|p| p.last_ok = None);
+        fixture::answer(&mut app, cmds, now, Some(&err));
+        let note = compose(&app, None, "carol", now, None, None);
+        assert!(
+            note.incidents[0]
+                .summary
+                .starts_with("live alert data unavailable when this was written: demo alerts: connection refused"),
+            "{:#?}",
+            note.incidents
+        );
+    }
+}

@@ -531,17 +531,7 @@ async fn handoff_cmd(
                     let mut app = App::new(config.clone(), now, tz);
                     runtime::poll_once(&mut app, &clients, now).await;
                     let previous = store.latest().ok().flatten();
-                    let (shift, next_end) = match &config.oncall {
-                        Some(oc) => {
-                            use sretop::domain::oncall::{who_is_on_call, Role};
-                            let cur = who_is_on_call(oc, Role::Primary, now);
-                            let next = cur
-                                .as_ref()
-                                .and_then(|s| who_is_on_call(oc, Role::Primary, s.end));
-                            (cur.map(|s| (s.start, s.end.min(now))), next.map(|s| s.end))
-                        }
-                        None => (None, None),
-                    };
+                    let (shift, next_end) = sretop::handoff::shifts(&config, now);
                     compose(&app, previous.as_ref(), &author, now, shift, next_end)
                 }
             };
