@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
+use crate::app::alerts::AlertFeed;
 use crate::app::App;
 use crate::domain::alerts::{AlertState, Severity};
 use crate::domain::format;
@@ -28,27 +29,25 @@ use crate::store::handoff::{HandoffStore, StoreError};
 /// Statuses of a carried-over incident that mean it is over.
 const CLOSED: [&str; 5] = ["resolved", "closed", "done", "mitigated", "fixed"];
 
-/// Why live data is missing, per part: `None` when it was read.
-fn unavailable(app: &App) -> (Option<String>, Option<String>) {
+/// Why live data is missing, per part (alerts, SLOs, silences): `None` when it was read.
+fn unavailable(app: &App) -> (Option<String>, Option<String>, Option<String>) {
     let prom_down = app.sources.iter().find_map(|(name, s)| {
         s.down_since
             .map(|_| format!("{name}: {}", s.last_error.as_deref().unwrap_or("down")))
     });
-    let alert_errors: Vec<String> = app
-        .alerts
-        .polls
-        .iter()
-        .filter(|p| p.last_ok.is_none())
-        .filter_map(|p| {
-            p.last_error
-                .as_ref()
-                .map(|(_, e)| format!("{} {}: {e}", p.source, p.feed.label()))
-        })
-        .collect();
-    let alerts = if alert_errors.is_empty() {
-        None
-    } else {
-        Some(alert_errors.join("; "))
+    let failing = |silences: bool| -> Option<String> {
+        let errors: Vec<String> = app
+            .alerts
+            .polls
+            .iter()
+            .filter(|p| (p.feed == AlertFeed::AmSilences) == silences && p.last_ok.is_none())
+            .filter_map(|p| {
+                p.last_error
+                    .as_ref()
+                    .map(|(_, e)| format!("{} {}: {e}", p.source, p.feed.label()))
+            })
+            .collect();
+        (!errors.is_empty()).then(|| errors.join("; "))
     };
     let slo_failed = app
         .slos
@@ -56,10 +55,10 @@ fn unavailable(app: &App) -> (Option<String>, Option<String>) {
         .flat_map(|s| s.feeds.iter())
         .filter_map(|q| app.queries.get(*q))
         .find_map(|q| match (&q.last_ok, &q.last_error) {
-            (None, Some((_, e))) => Some(e.clone()),
+            (None, Some((_, e))) => Some(format!("{}: {e}", q.plan.source())),
             _ => None,
         });
-    (alerts, slo_failed.or(prom_down))
+    (failing(false), slo_failed.or(prom_down), failing(true))
 }
 
 /// A new note for `author`, prefilled from what `app` holds now (poll it first) and from the
@@ -78,7 +77,7 @@ pub fn compose(
     let mut note = Note::new(author, now);
     note.shift_start = shift.map(|s| s.0).or(previous.map(|p| p.created));
     note.shift_end = Some(shift.map_or(now, |s| s.1));
-    let (alerts_missing, slos_missing) = unavailable(app);
+    let (alerts_missing, slos_missing, silences_missing) = unavailable(app);
 
     // Open incidents: what fires now, pages first.
     if let Some(why) = &alerts_missing {
@@ -195,6 +194,12 @@ pub fn compose(
     }
 
     // Upcoming maintenance: silences that end before the next shift does.
+    if let Some(why) = &silences_missing {
+        note.maintenance.push(Maintenance {
+            when: "unknown".into(),
+            what: format!("silences unavailable when this was written: {why}"),
+        });
+    }
     let horizon = next_shift_end.unwrap_or(now + chrono::Duration::hours(24));
     for row in &app.alerts.silences {
         let s = &row.silence;
@@ -216,7 +221,9 @@ pub fn compose(
         note.maintenance.extend(
             prev.maintenance
                 .iter()
-                .filter(|m| !m.what.starts_with("silence {"))
+                .filter(|m| {
+                    !m.what.starts_with("silence {") && !m.what.starts_with("silences unavailable")
+                })
                 .cloned(),
         );
         note.tips = prev.tips.clone();

@@ -109,17 +109,32 @@ impl SloState {
                     None if plan.count == Count::Bad => Some(0.0),
                     None => None,
                 };
-                let counts = match lookback {
-                    Some(w) => self.windows.entry(w).or_default(),
-                    None => &mut self.own,
+                // A burn-rate look-back as long as a rolling SLO window is the same query
+                // (the planner sends it once): it fills both.
+                let also_own = matches!(
+                    (lookback, &self.spec.window),
+                    (Some(w), WindowSpec::Rolling(s)) if w == *s
+                );
+                let targets: Vec<&mut Counts> = match lookback {
+                    Some(w) if also_own => {
+                        vec![self.windows.entry(w).or_default(), &mut self.own]
+                    }
+                    Some(w) => vec![self.windows.entry(w).or_default()],
+                    None => vec![&mut self.own],
                 };
+                for counts in targets {
+                    match plan.count {
+                        Count::GoodSlices | Count::TotalSlices => {}
+                        c => counts.set(c, value),
+                    }
+                    if plan.count == Count::Good && samples.is_none() {
+                        counts.good_absent = true;
+                    }
+                }
                 match plan.count {
                     Count::GoodSlices => self.slices.0 = value,
                     Count::TotalSlices => self.slices.1 = value,
-                    c => counts.set(c, value),
-                }
-                if plan.count == Count::Good && samples.is_none() {
-                    counts.good_absent = true;
+                    _ => {}
                 }
             }
             Shape::History | Shape::Consumption => {
