@@ -6,9 +6,12 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 
 use crate::app::alerts::{AlertData, AlertFeed, AlertFetched};
+use crate::app::handoff::{HandoffList, NoteRow};
 use crate::app::{App, Cmd, Fetched, Msg, Plan};
+use crate::config::oncall::{OnCallConfig, OverrideConfig, RotationConfig};
 use crate::config::Config;
 use crate::domain::alerts::{Alert, AlertState, Severity};
+use crate::domain::handoff::{Incident, Item, Maintenance, Note};
 use crate::domain::signals::QueryPlan;
 use crate::domain::signals::SignalKind;
 use crate::domain::slo_plan::{Count, Shape, SloQueryPlan, WindowSpec};
@@ -551,6 +554,97 @@ pub fn silences(now: DateTime<Utc>) -> Vec<Silence> {
                     .to_owned(),
         },
     ]
+}
+
+/// An on-call rotation in Europe/Berlin: weekly from `start` (a Monday) at 09:00, primary
+/// alice, bob, carol; secondary dave, erin; frank takes carol's weekend of 5–7 December 2026.
+/// With `start` 2026-01-05, at [`fixed_now`] alice and erin are on call and bob is next.
+pub fn oncall_config(start: chrono::NaiveDate) -> OnCallConfig {
+    let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    OnCallConfig {
+        time_zone: "Europe/Berlin".into(),
+        rotation: RotationConfig {
+            start,
+            length: crate::config::Duration::from_secs(7 * 86_400),
+            handoff_time: "09:00".into(),
+            handoff_day: None,
+            primary: names(&["alice", "bob", "carol"]),
+            secondary: Some(names(&["dave", "erin"])),
+        },
+        overrides: vec![OverrideConfig {
+            role: "primary".into(),
+            who: "frank".into(),
+            from: "2026-12-05 09:00".into(),
+            to: "2026-12-07 09:00".into(),
+            reason: Some("swap with carol".into()),
+        }],
+        escalation: Vec::new(),
+    }
+}
+
+/// The fixture rotation's first day: Monday 2026-01-05.
+pub fn rotation_start() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap_or_default()
+}
+
+/// Handoff notes as a load of the directory answers them, newest first: alice's note of two
+/// hours ago (not acknowledged, every section filled), carol's of a week ago (acknowledged by
+/// alice) and a file that does not parse.
+pub fn handoffs(now: DateTime<Utc>) -> HandoffList {
+    let hours = chrono::Duration::hours;
+    let mut latest = Note::new("alice", now - hours(2));
+    latest.shift_start = Some(now - hours(6 * 24 + 19));
+    latest.shift_end = Some(now + hours(29));
+    latest.revision = 1;
+    latest.preamble = "Quiet week apart from checkout.".into();
+    latest.incidents = vec![Incident {
+        id: "INC-4711".into(),
+        severity: "SEV2".into(),
+        status: "mitigated".into(),
+        summary: "checkout latency spikes after each deploy".into(),
+    }];
+    latest.ongoing = vec![
+        Item {
+            text: "disk on db-3 at 85%, cleanup cron added".into(),
+            done: false,
+        },
+        Item {
+            text: "flaky canary in search".into(),
+            done: true,
+        },
+    ];
+    latest.maintenance = vec![Maintenance {
+        when: "2026-11-24 02:00 UTC".into(),
+        what: "kafka broker upgrade".into(),
+    }];
+    latest.tips = vec![Item {
+        text: "the INC-4711 runbook is outdated; read the postmortem draft".into(),
+        done: false,
+    }];
+    latest.extra_sections = vec![("Contacts".into(), "payments team: #payments-oncall".into())];
+    let mut older = Note::new("carol", now - hours(7 * 24 + 2));
+    older.acked_by = Some("alice".into());
+    older.acked_at = Some(now - hours(7 * 24 + 1));
+    older.revision = 2;
+    older.tips = vec![Item {
+        text: "api pods restart at 04:00, ignore the blip".into(),
+        done: false,
+    }];
+    let broken = NoteRow {
+        id: "2026-11-01T0900Z-bob".into(),
+        author: String::new(),
+        created: Some(now - hours(21 * 24)),
+        acked_by: None,
+        acked_at: None,
+        error: Some("line 3: the front matter is not valid YAML".into()),
+        note: None,
+    };
+    let rows = vec![
+        NoteRow::from_note(&latest),
+        NoteRow::from_note(&older),
+        broken,
+    ];
+    (rows, Some(latest))
 }
 
 #[cfg(test)]

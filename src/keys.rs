@@ -42,6 +42,12 @@ pub enum Action {
     RelatedService,
     /// Open the SLO the alert relates to.
     RelatedSlo,
+    /// Jump to the handoff view.
+    Handoff,
+    /// Acknowledge the handoff note on screen as the local user.
+    AckHandoff,
+    /// Write a new handoff note.
+    ComposeHandoff,
 }
 
 /// Where a binding applies.
@@ -57,6 +63,8 @@ pub enum Scope {
     Alert,
     /// The silence list.
     Silences,
+    /// The handoff view.
+    Handoff,
 }
 
 /// One row of the key table.
@@ -177,6 +185,20 @@ pub const BINDINGS: &[Binding] = &[
         "expire the selected silence",
         Scope::Silences,
     ),
+    write_key(
+        &[Char('A')],
+        "A",
+        Action::AckHandoff,
+        "acknowledge the handoff note shown",
+        Scope::Handoff,
+    ),
+    write_key(
+        &[Char('n')],
+        "n",
+        Action::ComposeHandoff,
+        "write a new handoff note",
+        Scope::Handoff,
+    ),
     key(
         &[Char('j'), Down],
         "j ↓",
@@ -213,6 +235,13 @@ pub const BINDINGS: &[Binding] = &[
         Scope::Global,
     ),
     key(&[Char('a')], "a", Action::Alerts, "alerts", Scope::Global),
+    key(
+        &[Char('h')],
+        "h",
+        Action::Handoff,
+        "shift handoff and on-call",
+        Scope::Global,
+    ),
     key(
         &[Esc],
         "Esc",
@@ -400,6 +429,24 @@ mod tests {
         };
         assert_eq!(lookup(&press(Char('x')), silences), Some(Action::Expire));
         assert_eq!(lookup(&press(Char('x')), alerts), None);
+        let handoff = KeyContext {
+            view: Scope::Handoff,
+            list: true,
+            read_only: false,
+        };
+        assert_eq!(lookup(&press(Char('A')), handoff), Some(Action::AckHandoff));
+        assert_eq!(
+            lookup(&press(Char('n')), handoff),
+            Some(Action::ComposeHandoff)
+        );
+        assert_eq!(lookup(&press(Char('A')), alerts), None, "handoff-only key");
+        assert_eq!(lookup(&press(Char('h')), alerts), Some(Action::Handoff));
+        let handoff_ro = KeyContext {
+            read_only: true,
+            ..handoff
+        };
+        assert_eq!(lookup(&press(Char('A')), handoff_ro), None);
+        assert_eq!(lookup(&press(Char('n')), handoff_ro), None);
     }
 
     #[test]

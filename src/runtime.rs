@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -20,9 +21,11 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use crate::app::alerts::{AlertData, AlertFeed, AlertFetched, ExprFetched};
+use crate::app::handoff::{HandoffList, NoteRow};
 use crate::app::{AlertRequest, App, Cmd, ExprRequest, Fetch, Fetched, Msg};
 use crate::prom::alertmanager::AlertmanagerClient;
 use crate::prom::{PromClient, PromError};
+use crate::store::handoff::HandoffStore;
 use crate::ui;
 
 /// One client per configured source and Alertmanager, by name.
@@ -212,15 +215,102 @@ pub async fn write(clients: &Clients, cmd: Cmd) -> Option<Msg> {
     }
 }
 
-/// Runs one command that talks to a server; `None` for terminal-only commands.
+/// Reads the handoff directory (blocking I/O: run it off the async threads). A directory that
+/// does not exist yet holds no notes; it is not created by reading.
+pub fn load_handoffs(dir: &Path) -> Result<HandoffList, String> {
+    if !dir.exists() {
+        return Ok((Vec::new(), None));
+    }
+    let store = HandoffStore::open(dir).map_err(|e| e.to_string())?;
+    let list = store.list().map_err(|e| e.to_string())?;
+    let rows: Vec<NoteRow> = list.iter().map(NoteRow::from_summary).collect();
+    let latest = list.into_iter().find_map(|s| s.note.ok());
+    Ok((rows, latest))
+}
+
+/// Reads the handoff directory on the blocking pool.
+pub async fn fetch_handoffs(dir: PathBuf) -> Msg {
+    let result = tokio::task::spawn_blocking(move || load_handoffs(&dir))
+        .await
+        .unwrap_or_else(|e| Err(format!("reading the handoff directory failed: {e}")));
+    Msg::HandoffsLoaded(result)
+}
+
+/// Acknowledges a handoff note on the blocking pool, and records it in the audit log.
+pub async fn ack_handoff(clients: &Clients, dir: PathBuf, id: String, who: String) -> Msg {
+    tracing::info!(
+        target: "sretop::audit",
+        user = %who,
+        dir = %dir.display(),
+        id = %id,
+        "acknowledge handoff: writing"
+    );
+    let result = if clients.read_only {
+        Err("read-only mode: writes are disabled".to_string())
+    } else {
+        let (id, who, dir) = (id.clone(), who.clone(), dir.clone());
+        tokio::task::spawn_blocking(move || {
+            HandoffStore::open(dir)
+                .and_then(|store| store.ack(&id, &who, Utc::now()))
+                .map_err(|e| e.to_string())
+        })
+        .await
+        .unwrap_or_else(|e| Err(format!("acknowledging failed: {e}")))
+    };
+    let outcome = match &result {
+        Ok(note) => format!("ok revision={}", note.revision),
+        Err(e) => format!("failed: {e}"),
+    };
+    tracing::info!(
+        target: "sretop::audit",
+        user = %who,
+        dir = %dir.display(),
+        id = %id,
+        outcome = %outcome,
+        "acknowledge handoff"
+    );
+    Msg::HandoffAcked(result)
+}
+
+/// Runs one command that talks to a server or the disk; `None` for terminal-only commands.
 pub async fn execute(clients: &Clients, cmd: Cmd) -> Option<Msg> {
     match cmd {
         Cmd::Fetch(f) => Some(fetch(clients, f).await),
         Cmd::Alerts(r) => Some(fetch_alerts(clients, r).await),
         Cmd::Expr(r) => Some(fetch_expr(clients, r).await),
         Cmd::CreateSilence { .. } | Cmd::ExpireSilence { .. } => write(clients, cmd).await,
+        Cmd::LoadHandoffs { dir } => Some(fetch_handoffs(dir).await),
+        Cmd::AckHandoff { dir, id, who } => Some(ack_handoff(clients, dir, id, who).await),
+        // Needs the terminal: `run_loop` handles it before anything reaches here.
+        Cmd::ComposeHandoff { .. } => None,
         Cmd::Bell | Cmd::Copy(_) => None,
     }
+}
+
+/// Composes a handoff note in the user's editor, with the terminal handed over meanwhile:
+/// leaves the alternate screen and raw mode, runs [`crate::handoff::compose_from_app`] (live
+/// data from `app`, the draft kept in the store's `drafts/`), then takes the terminal back.
+fn compose_in_terminal(app: &App, dir: std::path::PathBuf, user: Option<String>) -> Msg {
+    let Some(user) = user else {
+        return Msg::HandoffComposed(Err(
+            "who is writing? $USER is not set: use `sretop handoff new --author NAME`".into(),
+        ));
+    };
+    crate::tui::suspend();
+    let result = crate::store::handoff::HandoffStore::open(&dir)
+        .and_then(|store| crate::handoff::compose_from_app(app, &store, &user, Utc::now()));
+    crate::tui::resume();
+    Msg::HandoffComposed(match result {
+        Ok(crate::handoff::Edited::Saved(note, _)) => {
+            tracing::info!(target: "sretop::audit", user = %user, id = %note.id, "handoff saved");
+            Ok(note.id)
+        }
+        Ok(crate::handoff::Edited::Kept { draft, reason }) => Err(format!(
+            "{reason}; the draft is kept in {} (n continues it)",
+            draft.display()
+        )),
+        Err(e) => Err(format!("handoff not saved: {e} (the draft is kept)")),
+    })
 }
 
 /// Why the loop ended.
@@ -277,7 +367,9 @@ fn spawn(
                 let clients = clients.clone();
                 let tx = tx.clone();
                 let set = match cmd {
-                    Cmd::CreateSilence { .. } | Cmd::ExpireSilence { .. } => &mut *writes,
+                    Cmd::CreateSilence { .. }
+                    | Cmd::ExpireSilence { .. }
+                    | Cmd::AckHandoff { .. } => &mut *writes,
                     _ => &mut *tasks,
                 };
                 set.spawn(async move {
@@ -338,6 +430,22 @@ where
 
     let mut cmds = app.update(Msg::Tick, Utc::now());
     loop {
+        let (compose, rest): (Vec<Cmd>, Vec<Cmd>) = std::mem::take(&mut cmds)
+            .into_iter()
+            .partition(|c| matches!(c, Cmd::ComposeHandoff { .. }));
+        if let Some(Cmd::ComposeHandoff { dir, user }) = compose.into_iter().next() {
+            // The editor reads the keyboard: stop our reader while it runs.
+            drop(input);
+            let msg = compose_in_terminal(app, dir, user);
+            input = EventStream::new();
+            // Redraw everything: the editor drew over the screen, which `resume` cleared.
+            // Resetting both of ratatui's buffers (rather than `Terminal::clear`, which asks
+            // the terminal for the cursor position) makes the next draw write every cell.
+            terminal.swap_buffers();
+            terminal.swap_buffers();
+            cmds.extend(app.update(msg, Utc::now()));
+        }
+        cmds.extend(rest);
         let mut raw = spawn(std::mem::take(&mut cmds), &clients, &tx, &mut tasks, writes);
         if app.quit {
             return Ok(Exit::Quit);
@@ -410,5 +518,71 @@ pub async fn poll_once(app: &mut App, clients: &Clients, now: chrono::DateTime<U
         for msg in answers.into_iter().flatten() {
             cmds.extend(app.update(msg, now));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::handoff::Note;
+    use chrono::TimeZone;
+
+    #[test]
+    fn loading_a_missing_directory_is_empty_and_creates_nothing() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("not-yet");
+        let (rows, latest) = load_handoffs(&dir).expect("empty");
+        assert!(rows.is_empty() && latest.is_none());
+        assert!(!dir.exists());
+    }
+
+    #[test]
+    fn loading_lists_notes_newest_first_with_broken_files() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = HandoffStore::open(tmp.path()).expect("store");
+        let at = |h| {
+            Utc.with_ymd_and_hms(2026, 11, 22, h, 0, 0)
+                .single()
+                .expect("t")
+        };
+        for (who, h) in [("carol", 1), ("alice", 2)] {
+            let mut note = Note::new(who, at(h));
+            store.save(&mut note, None).expect("save");
+        }
+        std::fs::write(tmp.path().join("broken.md"), "no front matter").expect("write");
+        let (rows, latest) = load_handoffs(tmp.path()).expect("list");
+        // Notes newest first by `created`; the broken file is listed (by its mtime) with why.
+        let ids: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.note.is_some())
+            .map(|r| r.id.as_str())
+            .collect();
+        assert_eq!(ids, ["2026-11-22T0200Z-alice", "2026-11-22T0100Z-carol"]);
+        let broken: Vec<&NoteRow> = rows.iter().filter(|r| r.error.is_some()).collect();
+        assert_eq!(broken.len(), 1);
+        assert_eq!(broken[0].id, "broken");
+        assert_eq!(rows.len(), 3);
+        assert_eq!(latest.map(|n| n.author), Some("alice".to_string()));
+    }
+
+    #[tokio::test]
+    async fn ack_writes_the_note_and_read_only_refuses() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = HandoffStore::open(tmp.path()).expect("store");
+        let mut note = Note::new("alice", Utc::now());
+        store.save(&mut note, None).expect("save");
+        let dir = tmp.path().to_path_buf();
+        let ro = Clients::default().read_only(true);
+        let msg = ack_handoff(&ro, dir.clone(), note.id.clone(), "bob".into()).await;
+        assert!(matches!(msg, Msg::HandoffAcked(Err(e)) if e.contains("read-only")));
+        assert_eq!(store.load(&note.id).expect("load").acked_by, None);
+        let msg = ack_handoff(&Clients::default(), dir, note.id.clone(), "bob".into()).await;
+        assert!(
+            matches!(msg, Msg::HandoffAcked(Ok(ref n)) if n.acked_by.as_deref() == Some("bob"))
+        );
+        assert_eq!(
+            store.load(&note.id).expect("load").acked_by.as_deref(),
+            Some("bob")
+        );
     }
 }

@@ -48,6 +48,28 @@ pub fn restore() {
     }
 }
 
+/// Hands the terminal to another program (the editor): like [`restore`], but [`resume`]
+/// takes it back.
+pub fn suspend() {
+    restore();
+}
+
+/// Takes the terminal back after [`suspend`]: raw mode, alternate screen, bracketed paste.
+/// Errors are ignored: a terminal that is gone is noticed by the next draw.
+pub fn resume() {
+    if enable_raw_mode().is_ok() {
+        ACTIVE.store(true, Ordering::SeqCst);
+        let mut stdout = io::stdout();
+        let _ = execute!(
+            stdout,
+            EnterAlternateScreen,
+            Hide,
+            Clear(ClearType::All),
+            EnableBracketedPaste
+        );
+    }
+}
+
 /// Restores the terminal when dropped, so an early `?` return cannot leave it raw.
 pub struct Guard;
 

@@ -338,7 +338,7 @@ fn unknown_key_without_a_close_match_lists_or_places_it() {
         "config.yaml:4:1: colour: unknown field `colour`, expected one of `refresh`, `range`, \
          `ranges`, `time_zone`, `context`, `sources`, `signals`, `thresholds`, `services`, \
          `alert_windows`, `policy`, `slo_defaults`, `imports`, `alertmanagers`, `alerts`, \
-         `read_only`"
+         `read_only`, `oncall`, `handoff`"
     );
     assert_eq!(
         error(&format!("{SOURCE}quantiles: [0.5]\n")),

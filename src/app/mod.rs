@@ -8,15 +8,18 @@
 
 mod alert_actions;
 pub mod alerts;
+pub mod handoff;
 pub mod input;
 pub mod slo;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use crossterm::event::{KeyEvent, KeyEventKind};
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use crate::config::{Config, Duration, Level, LowLevel};
 use crate::domain::format;
+use crate::domain::handoff::Note;
 use crate::domain::health::{judge, judge_low, Status};
 use crate::domain::series::Series;
 use crate::domain::signals::{self, QueryPlan, SignalKind};
@@ -26,6 +29,7 @@ use crate::keys::{self, Action, KeyContext, Scope};
 use crate::prom::alertmanager::NewSilence;
 use crate::prom::{PromError, QueryData, QueryResponse};
 use alerts::{AlertFeed, AlertFetched, AlertPoll, AlertsState, ExprFetched};
+use handoff::{HandoffList, HandoffState};
 use slo::SloState;
 
 /// How many points a range query asks for by default; sparklines and charts downsample from
@@ -53,10 +57,13 @@ pub enum View {
     Alert,
     /// Active and pending silences.
     Silences,
+    /// The shift handoff: the latest note, the live status it refers to, the history and the
+    /// on-call schedule.
+    Handoff,
 }
 
 impl View {
-    pub const ALL: [View; 7] = [
+    pub const ALL: [View; 8] = [
         View::Overview,
         View::Service,
         View::Slos,
@@ -64,6 +71,7 @@ impl View {
         View::Alerts,
         View::Alert,
         View::Silences,
+        View::Handoff,
     ];
 
     pub fn title(self) -> &'static str {
@@ -75,6 +83,7 @@ impl View {
             View::Alerts => "Alerts",
             View::Alert => "Alert",
             View::Silences => "Silences",
+            View::Handoff => "Handoff",
         }
     }
 
@@ -84,6 +93,7 @@ impl View {
             View::Alerts => Scope::Alerts,
             View::Alert => Scope::Alert,
             View::Silences => Scope::Silences,
+            View::Handoff => Scope::Handoff,
             _ => Scope::Global,
         }
     }
@@ -98,6 +108,7 @@ impl View {
             "alerts" => Some(View::Alerts),
             "alert" => Some(View::Alert),
             "silences" => Some(View::Silences),
+            "handoff" => Some(View::Handoff),
             _ => None,
         }
     }
@@ -106,7 +117,7 @@ impl View {
     pub fn is_list(self) -> bool {
         matches!(
             self,
-            View::Overview | View::Slos | View::Alerts | View::Silences
+            View::Overview | View::Slos | View::Alerts | View::Silences | View::Handoff
         )
     }
 }
@@ -138,6 +149,19 @@ pub enum Msg {
         id: String,
         result: Result<(), PromError>,
     },
+    /// The handoff directory was read: every note (newest first) and the newest that parses,
+    /// or why the directory could not be read.
+    HandoffsLoaded(Result<HandoffList, String>),
+    /// A handoff note was acknowledged (the note as saved) or the write failed.
+    HandoffAcked(Result<Note, String>),
+    /// Something for the status line (`bad` colours it as a warning).
+    Notice {
+        text: String,
+        bad: bool,
+    },
+    /// Composing a handoff in the editor ended: the saved note's id, or why it was not saved
+    /// (the draft is kept).
+    HandoffComposed(Result<String, String>),
 }
 
 /// The answer to a [`Fetch`].
@@ -175,6 +199,17 @@ pub enum Cmd {
     Bell,
     /// Put text on the clipboard of the user's terminal (OSC 52).
     Copy(String),
+    /// Read the handoff directory; answered by [`Msg::HandoffsLoaded`].
+    LoadHandoffs { dir: PathBuf },
+    /// Mark note `id` acknowledged by `who` (a write, only when not read-only); answered by
+    /// [`Msg::HandoffAcked`].
+    AckHandoff {
+        dir: PathBuf,
+        id: String,
+        who: String,
+    },
+    /// Write a new handoff note in the user's editor (needs the terminal).
+    ComposeHandoff { dir: PathBuf, user: Option<String> },
 }
 
 /// One alert feed poll.
@@ -406,6 +441,10 @@ pub struct App {
     pub alerts: AlertsState,
     /// The local user (from `$USER`), the default silence author and the audit log's "who".
     pub user: Option<String>,
+    /// Shift handoff notes as last read.
+    pub handoff: HandoffState,
+    /// The handoff directory (`handoff.dir`, else the default); `None` when neither is known.
+    pub handoff_dir: Option<PathBuf>,
     /// Work asked for by a key press (copy, confirmed writes), handed out by `update`.
     pending: Vec<Cmd>,
 }
@@ -447,6 +486,12 @@ impl App {
             dirty: true,
             alerts: AlertsState::default(),
             user: None,
+            handoff: HandoffState::default(),
+            handoff_dir: config
+                .handoff
+                .dir
+                .clone()
+                .or_else(crate::store::handoff::HandoffStore::default_dir),
             pending: Vec::new(),
             config,
         };
@@ -682,6 +727,21 @@ impl App {
                 }
                 self.refresh_alertmanager(&alertmanager);
             }
+            Msg::HandoffsLoaded(result) => {
+                self.handoff.loaded(result, now);
+                self.dirty = true;
+            }
+            Msg::HandoffAcked(result) => self.on_handoff_acked(result),
+            Msg::Notice { text, bad } => self.notice(text, bad),
+            Msg::HandoffComposed(result) => {
+                match result {
+                    Ok(id) => self.notice(format!("handoff {id} saved"), false),
+                    Err(e) => self.notice(e, true),
+                }
+                self.reload_handoffs();
+                // The editor had the screen: everything is drawn again.
+                self.dirty = true;
+            }
         }
         if self.visible_clock() != before {
             self.dirty = true;
@@ -691,6 +751,7 @@ impl App {
         }
         let mut cmds = std::mem::take(&mut self.pending);
         cmds.extend(self.due_fetches());
+        cmds.extend(self.due_handoff_load());
         cmds
     }
 
@@ -740,7 +801,18 @@ impl App {
                 "n"
             });
         }
-        if matches!(self.view, View::Alerts | View::Alert | View::Silences) {
+        if let Some(cfg) = &self.config.oncall {
+            // The header's "next handoff in 2d 3h".
+            let on_call = crate::domain::oncall::now(cfg, self.now);
+            if let Some(next) = on_call.next_handoff {
+                out.push_str(&crate::domain::oncall::countdown(self.now, next));
+            }
+            out.push_str(if on_call.primary.is_some() { "P" } else { "-" });
+        }
+        if matches!(
+            self.view,
+            View::Alerts | View::Alert | View::Silences | View::Handoff
+        ) {
             // "for 12m", "ends in 1h": minute resolution.
             out.push_str(&(self.now.timestamp() / 60).to_string());
         }
@@ -766,7 +838,7 @@ impl App {
             return;
         };
         self.dirty = true;
-        if self.alert_action(action) {
+        if self.alert_action(action) || self.handoff_action(action) {
             return;
         }
         if self.help && !matches!(action, Action::Quit | Action::Help | Action::Back) {
@@ -784,6 +856,10 @@ impl App {
                 let len = self.alerts.silences.len();
                 (&mut self.alerts.silence_selected, len)
             }
+            View::Handoff => {
+                let len = self.handoff.notes.len();
+                (&mut self.handoff.selected, len)
+            }
             _ if in_slos => (&mut self.slo_selected, self.slos.len()),
             _ => (&mut self.selected, self.services.len()),
         };
@@ -797,7 +873,7 @@ impl App {
             Action::Bottom => *cursor = last,
             Action::Open => match self.view {
                 View::Alerts => self.open_selected_alert(),
-                View::Alert | View::Silences => {}
+                View::Alert | View::Silences | View::Handoff => {}
                 _ if len > 0 => {
                     self.view = if in_slos { View::Slo } else { View::Service };
                 }
@@ -889,7 +965,10 @@ impl App {
             | Action::CopyRunbook
             | Action::CopyGenerator
             | Action::RelatedService
-            | Action::RelatedSlo => {}
+            | Action::RelatedSlo
+            | Action::Handoff
+            | Action::AckHandoff
+            | Action::ComposeHandoff => {}
             Action::NextContext => {
                 let names: Vec<String> =
                     self.config.sources.iter().map(|s| s.name.clone()).collect();
@@ -1639,6 +1718,46 @@ services: [{name: api}, {name: checkout}]
         let checkout = app.slos[1].status(&app.config.policy, app.now);
         assert!(checkout.burn.page_firing, "24x burn pages");
         assert!((checkout.budget.remaining.expect("remaining") + 0.2).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_rolling_window_as_long_as_a_burn_window_has_its_own_counts() {
+        // 1h is also a burn-rate look-back of the default alert windows: the planner sends
+        // one query for both, and the answer must fill both.
+        let yaml = "sources: [{name: demo, url: 'http://127.0.0.1:9090'}]\n\
+                    services:\n  - name: api\n    slos:\n      - {name: availability, \
+                    objective: 90, window: {rolling: 1h}, sli: {availability: {}}}\n";
+        let config: Config = serde_yaml::from_str(yaml).expect("config");
+        let now = t(0);
+        let mut app = App::new(config, now, FixedOffset::east_opt(0).expect("utc"));
+        let cmds = app.update(Msg::Tick, now);
+        for f in fetches(&cmds) {
+            let Plan::Slo(plan) = &app.queries[f.query].plan else {
+                continue;
+            };
+            let v = match plan.count {
+                Count::Total => 1000.0,
+                _ => 50.0,
+            };
+            let data = QueryData::Vector(
+                plan.members
+                    .iter()
+                    .map(|m| crate::prom::InstantSample {
+                        metric: [(plan.by.clone(), m.label_value.clone())].into(),
+                        value: crate::prom::Sample { t: 0.0, v },
+                    })
+                    .collect(),
+            );
+            let resp = QueryResponse {
+                data,
+                warnings: vec![],
+            };
+            app.update(answer(f, Ok(resp)), now);
+        }
+        let status = app.slos[0].status(&app.config.policy, now);
+        assert_eq!(status.budget.error_ratio, Some(0.05));
+        let remaining = status.budget.remaining.expect("not NO DATA");
+        assert!((remaining - 0.5).abs() < 1e-9, "{remaining}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! ```text
 //! ┌───────────────────────────────────────────────────────────────┐
 //! │ header: sretop · context · range · LIVE/HISTORY · updated …   │ 1 line
-//! │ tabs: Overview | Service | SLOs | SLO                         │ 1 line
+//! │ tabs: Overview | Service | SLOs | SLO | … | Handoff           │ 1 line
 //! │                                                               │
 //! │ the view (overview.rs, service.rs, slos.rs, slo.rs)           │ the rest
 //! │                                                               │
@@ -14,6 +14,7 @@
 
 pub mod alert;
 pub mod alerts;
+pub mod handoff;
 pub mod help;
 pub mod osc;
 pub mod overview;
@@ -62,6 +63,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         View::Alerts => alerts::render(frame, body, app),
         View::Alert => alert::render(frame, body, app),
         View::Silences => silences::render(frame, body, app),
+        View::Handoff => handoff::render(frame, body, app),
     }
     widgets::status_line(frame, status, app);
     if app.alerts.confirm.is_some() {

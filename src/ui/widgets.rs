@@ -111,7 +111,6 @@ pub fn hhmm(ts: i64, tz: &FixedOffset) -> String {
         .unwrap_or_default()
 }
 
-/// The top line: name, context, range, live or historical, freshness.
 /// Alert counts for the header: firing per severity, then pending and muted; first on the
 /// line so a narrow terminal never cuts off a page.
 pub fn alert_counts(app: &App) -> Vec<Span<'static>> {
@@ -171,18 +170,60 @@ pub fn alert_counts(app: &App) -> Vec<Span<'static>> {
     out
 }
 
+/// The top line: name, alert counts, who is on call, an unacknowledged handoff, context,
+/// range, live or historical, freshness. On a narrow screen the on-call part shrinks (or goes)
+/// before the alert counts or the freshness would be cut.
 pub fn header(frame: &mut Frame, area: Rect, app: &App) {
+    let width = usize::from(area.width);
+    let variants = super::handoff::oncall_header_variants(app);
+    let last = variants.len().saturating_sub(1);
+    // Richest first; each on-call form is tried compact too (`✎` alone, no range) before a
+    // shorter one, so `NOBODY ON CALL` outlives the rest.
+    // Without anything of ours to show, the line is what it always was.
+    let ours = last > 0 || app.handoff.latest_unacked();
+    let attempts = (0..=last).flat_map(|i| [(i, false), (i, true)]);
+    let attempts = attempts.filter(|(_, compact)| ours || !compact);
+    let mut line = Vec::new();
+    for (i, compact) in attempts {
+        let oncall = variants.get(i).cloned().unwrap_or_default();
+        line = header_spans(app, width, oncall, compact);
+        if line.iter().map(Span::width).sum::<usize>() <= width {
+            break;
+        }
+    }
+    frame.render_widget(Paragraph::new(Line::from(line)), area);
+}
+
+fn header_spans(
+    app: &App,
+    width: usize,
+    oncall: Vec<Span<'static>>,
+    compact: bool,
+) -> Vec<Span<'static>> {
     let mut spans = vec![Span::styled(" sretop ", THEME.header)];
     let counts = alert_counts(app);
-    let narrow = area.width < 100 && !counts.is_empty();
+    let narrow = width < 100 && !counts.is_empty();
     spans.extend(counts);
+    let handoff = !oncall.is_empty() || app.handoff.latest_unacked();
+    spans.extend(oncall);
+    if app.handoff.latest_unacked() {
+        let text = if compact { " ✎" } else { " ✎ unacked" };
+        spans.push(Span::styled(text, THEME.warn));
+    }
+    if handoff {
+        spans.push(Span::raw(" "));
+    }
     spans.extend([
         Span::raw(" "),
         Span::styled(app.context.clone(), THEME.title),
-        Span::raw(if narrow { "  " } else { "  range " }),
-        Span::styled(app.range.to_string(), THEME.title),
-        Span::raw("  "),
     ]);
+    if !compact {
+        spans.extend([
+            Span::raw(if narrow { "  " } else { "  range " }),
+            Span::styled(app.range.to_string(), THEME.title),
+        ]);
+    }
+    spans.push(Span::raw("  "));
     if app.is_live() {
         spans.push(Span::styled("● LIVE", THEME.live));
     } else {
@@ -204,7 +245,7 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
             let age = (app.now - t).num_seconds();
             let full = format!("updated {} ({} ago)", clock(t, &app.tz), format::age(age));
             // Freshness must stay visible on a narrow screen: drop the clock time first.
-            let text = if used + full.chars().count() <= usize::from(area.width) {
+            let text = if used + full.chars().count() <= width {
                 full
             } else {
                 format!("updated {} ago", format::age(age))
@@ -221,7 +262,7 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
         None if app.in_flight() => spans.push(Span::styled("loading…", THEME.dim)),
         None => spans.push(Span::styled("no data yet", THEME.warn)),
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    spans
 }
 
 /// The bottom line: the state of every source (down since when, why, next retry), else key
@@ -230,7 +271,8 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App) {
     let mut spans = Vec::new();
     for (name, src) in &app.sources {
         // Only the sources this context uses: a source left behind by `c` is not polled.
-        let used = app.services.iter().any(|s| s.source == *name);
+        let used = app.services.iter().any(|s| s.source == *name)
+            || app.alerts.polls.iter().any(|p| p.source == *name);
         if !used {
             continue;
         }
