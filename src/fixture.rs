@@ -578,7 +578,17 @@ pub fn oncall_config(start: chrono::NaiveDate) -> OnCallConfig {
             to: "2026-12-07 09:00".into(),
             reason: Some("swap with carol".into()),
         }],
-        escalation: Vec::new(),
+        escalation: [
+            (0, "primary"),
+            (15 * 60, "secondary"),
+            (30 * 60, "team-lead"),
+        ]
+        .into_iter()
+        .map(|(after, who)| crate::config::oncall::EscalationLevel {
+            after: crate::config::Duration::from_secs(after),
+            notify: vec![who.to_string()],
+        })
+        .collect(),
     }
 }
 

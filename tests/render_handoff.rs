@@ -73,6 +73,8 @@ fn handoff_view_with_a_note_and_live_alerts() {
         "Contacts",
         "▲ crit",
         "⇄ override: swap with carol",
+        // Escalation with the roles resolved to who holds them now.
+        "escalation +0s alice → +15m erin → +30m team-lead",
     ] {
         assert!(wide.contains(part), "{part:?} missing:\n{wide}");
     }

@@ -444,6 +444,25 @@ pub fn schedule_lines(app: &App) -> Vec<Line<'static>> {
             THEME.crit,
         )));
     }
+    // The escalation policy with the names of who holds each role now.
+    let levels = oncall::escalation(cfg, from);
+    if !levels.is_empty() {
+        let steps: Vec<String> = levels
+            .iter()
+            .map(|(after, who)| {
+                let who = if who.is_empty() {
+                    "NOBODY".to_string()
+                } else {
+                    who.join(", ")
+                };
+                format!("+{after} {who}")
+            })
+            .collect();
+        out.push(Line::from(vec![
+            Span::styled("escalation ", THEME.dim),
+            Span::raw(steps.join(" → ")),
+        ]));
+    }
     out
 }
 
