@@ -6,7 +6,6 @@
 
 mod support;
 
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration as StdDuration, Instant};
 
@@ -15,37 +14,7 @@ use sretop::prom::{
     AlertmanagerClient, AmAlert, AmAlertState, ClientOptions, Matcher, NewSilence, PromAlertState,
     PromClient, PromError, RuleHealth, SilenceState,
 };
-use support::{free_port, require_binary, wait_ready, Proc};
-
-const AM_CONFIG: &str = r#"
-route:
-  receiver: "null"
-  group_by: [alertname]
-receivers:
-  - name: "null"
-"#;
-
-/// An Alertmanager with its data in `dir`, gossip disabled.
-fn start_alertmanager(dir: &Path) -> (Proc, String) {
-    let port = free_port();
-    let config = dir.join("alertmanager.yml");
-    std::fs::write(&config, AM_CONFIG).unwrap();
-    let data = dir.join("am-data");
-    std::fs::create_dir_all(&data).unwrap();
-    let mut cmd = Command::new(require_binary("prometheus-alertmanager"));
-    cmd.arg(format!("--config.file={}", config.display()))
-        .arg(format!("--storage.path={}", data.display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--cluster.listen-address=");
-    let mut proc = Proc::spawn("alertmanager", cmd, dir.join("alertmanager.log"));
-    let url = format!("http://127.0.0.1:{port}");
-    wait_ready(
-        &format!("{url}/-/ready"),
-        &mut proc,
-        StdDuration::from_secs(30),
-    );
-    (proc, url)
-}
+use support::{free_port, require_binary, start_alertmanager, wait_ready, Proc};
 
 fn client(url: &str) -> AlertmanagerClient {
     AlertmanagerClient::new(ClientOptions::new("am", url.parse().unwrap())).unwrap()
@@ -107,7 +76,8 @@ fn named<'a>(alerts: &'a [AmAlert], name: &str) -> Option<&'a AmAlert> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alertmanager_alerts_silences_and_status() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut proc, url) = start_alertmanager(dir.path());
+    let (mut proc, port) = start_alertmanager(dir.path());
+    let url = format!("http://127.0.0.1:{port}");
     let am = client(&url);
 
     let status = am.status().await.unwrap();

@@ -12,7 +12,6 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, FixedOffset, Utc};
@@ -24,122 +23,7 @@ use sretop::domain::alerts::{Alert, AlertState, Severity};
 use sretop::prom::{AlertmanagerClient, Matcher, NewSilence, PromClient};
 use sretop::runtime::{execute, poll_once, Clients};
 use sretop::snapshot::{render_buffer, to_text};
-use support::{free_port, require_binary, start_exporter, wait_ready, Proc};
-
-/// The service the exporter starts in incident.
-const INCIDENT: &str = "checkout";
-
-const AM_CONFIG: &str = r#"
-route:
-  receiver: "null"
-  group_by: [alertname]
-receivers:
-  - name: "null"
-"#;
-
-/// Rules that fire within seconds: the incident service's 5xx ratio is 8–20 %, the healthy
-/// ones' at most 0.5 %.
-const RULES: &str = r#"
-groups:
-  - name: demo
-    interval: 1s
-    rules:
-      - alert: HighErrorRate
-        expr: sum by (service) (rate(http_requests_total{code=~"5.."}[15s])) / sum by (service) (rate(http_requests_total[15s])) > 0.02
-        for: 2s
-        labels:
-          severity: critical
-        annotations:
-          summary: "{{ $labels.service }} 5xx ratio is {{ $value | humanizePercentage }}"
-          runbook_url: "https://runbooks.example/high-error-rate"
-      - alert: Watchdog
-        expr: vector(1)
-        labels:
-          severity: none
-        annotations:
-          summary: "always firing: the alerting pipeline works"
-"#;
-
-/// Exporter, Alertmanager and Prometheus (rules + alerting to that Alertmanager), each with
-/// its data in one temp dir and killed by pid on drop.
-struct AlertStack {
-    prom_url: String,
-    am_url: String,
-    _prometheus: Proc,
-    _alertmanager: Proc,
-    _exporter: Proc,
-    _dir: tempfile::TempDir,
-}
-
-impl AlertStack {
-    fn start() -> AlertStack {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let (exporter, exporter_port) = start_exporter(dir.path(), &["--incident", INCIDENT]);
-        let (alertmanager, am_port) = start_alertmanager(dir.path());
-        let (prometheus, prom_port) = start_prometheus(dir.path(), exporter_port, am_port);
-        AlertStack {
-            prom_url: format!("http://127.0.0.1:{prom_port}"),
-            am_url: format!("http://127.0.0.1:{am_port}"),
-            _prometheus: prometheus,
-            _alertmanager: alertmanager,
-            _exporter: exporter,
-            _dir: dir,
-        }
-    }
-}
-
-fn start_alertmanager(dir: &Path) -> (Proc, u16) {
-    let port = free_port();
-    let config = dir.join("alertmanager.yml");
-    std::fs::write(&config, AM_CONFIG).unwrap();
-    let data = dir.join("am-data");
-    std::fs::create_dir_all(&data).unwrap();
-    let mut cmd = Command::new(require_binary("prometheus-alertmanager"));
-    cmd.arg(format!("--config.file={}", config.display()))
-        .arg(format!("--storage.path={}", data.display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--cluster.listen-address=");
-    let mut proc = Proc::spawn("alertmanager", cmd, dir.join("alertmanager.log"));
-    wait_ready(
-        &format!("http://127.0.0.1:{port}/-/ready"),
-        &mut proc,
-        StdDuration::from_secs(30),
-    );
-    (proc, port)
-}
-
-fn start_prometheus(dir: &Path, exporter_port: u16, am_port: u16) -> (Proc, u16) {
-    let port = free_port();
-    let rules = dir.join("rules.yml");
-    std::fs::write(&rules, RULES).unwrap();
-    let config = dir.join("prometheus.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
-             rule_files:\n  - {rules}\n\
-             alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:{am_port}']\n\
-             scrape_configs:\n  - job_name: demo\n    honor_labels: true\n    static_configs:\n      - targets: ['127.0.0.1:{exporter_port}']\n",
-            rules = rules.display()
-        ),
-    )
-    .unwrap();
-    let mut cmd = Command::new(require_binary("prometheus"));
-    cmd.arg(format!("--config.file={}", config.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.join("prom-data").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--storage.tsdb.retention.time=1d");
-    let mut proc = Proc::spawn("prometheus", cmd, dir.join("prometheus.log"));
-    wait_ready(
-        &format!("http://127.0.0.1:{port}/-/ready"),
-        &mut proc,
-        StdDuration::from_secs(30),
-    );
-    (proc, port)
-}
+use support::{AlertStack, ALERT_RULES, INCIDENT};
 
 /// The app's config, parsed from YAML like the real one.
 fn app_config(stack: &AlertStack, read_only: bool) -> sretop::config::Config {
@@ -518,7 +402,7 @@ async fn alerts_view_lists_exactly_what_the_servers_return() {
     assert_eq!(exprs.len(), 2, "{cmds:#?}");
     drive(&mut app, &clients, cmds, now).await;
     let chart = &app.alerts.chart;
-    let rule_expr = RULES
+    let rule_expr = ALERT_RULES
         .lines()
         .find_map(|l| l.trim().strip_prefix("expr: sum"))
         .map(|rest| format!("sum{rest}"));

@@ -21,139 +21,20 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{free_port, require_binary, start_exporter, wait_ready, Proc};
-
-/// The service the exporter starts in incident.
-const INCIDENT: &str = "checkout";
+use support::{AlertStack, ALERT_RULES, INCIDENT};
 
 /// The Alertmanager credential of the TUI test: must never be logged or shown.
 const TOKEN: &str = "s3cr3t-t0ken-XYZ";
 
 const RUNBOOK: &str = "https://runbooks.example/high-error-rate";
 
-const AM_CONFIG: &str = r#"
-route:
-  receiver: "null"
-  group_by: [alertname]
-receivers:
-  - name: "null"
-"#;
-
-/// Rules that fire within seconds: the incident service's 5xx ratio is 8–20 %, the healthy
-/// ones' at most 0.5 %.
-const RULES: &str = r#"
-groups:
-  - name: demo
-    interval: 1s
-    rules:
-      - alert: HighErrorRate
-        expr: sum by (service) (rate(http_requests_total{code=~"5.."}[15s])) / sum by (service) (rate(http_requests_total[15s])) > 0.02
-        for: 2s
-        labels:
-          severity: critical
-        annotations:
-          summary: "{{ $labels.service }} 5xx ratio is {{ $value | humanizePercentage }}"
-          runbook_url: "https://runbooks.example/high-error-rate"
-      - alert: Watchdog
-        expr: vector(1)
-        labels:
-          severity: none
-        annotations:
-          summary: "always firing: the alerting pipeline works"
-"#;
-
-/// The HighErrorRate rule's expression, as written in [`RULES`].
+/// The HighErrorRate rule's expression, as written in [`ALERT_RULES`].
 fn rule_expr() -> String {
-    RULES
+    ALERT_RULES
         .lines()
         .find_map(|l| l.trim().strip_prefix("expr: sum"))
         .map(|rest| format!("sum{rest}"))
         .expect("the rule has an expression")
-}
-
-// ---------------------------------------------------------------------------------------------
-// The servers (as in tests/alerts_app.rs)
-// ---------------------------------------------------------------------------------------------
-
-/// Exporter, Alertmanager and Prometheus (rules + alerting to that Alertmanager), each with
-/// its data in one temp dir and killed by pid on drop.
-struct AlertStack {
-    prom_url: String,
-    am_url: String,
-    _prometheus: Proc,
-    _alertmanager: Proc,
-    _exporter: Proc,
-    _dir: tempfile::TempDir,
-}
-
-impl AlertStack {
-    fn start() -> AlertStack {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let (exporter, exporter_port) = start_exporter(dir.path(), &["--incident", INCIDENT]);
-        let (alertmanager, am_port) = start_alertmanager(dir.path());
-        let (prometheus, prom_port) = start_prometheus(dir.path(), exporter_port, am_port);
-        AlertStack {
-            prom_url: format!("http://127.0.0.1:{prom_port}"),
-            am_url: format!("http://127.0.0.1:{am_port}"),
-            _prometheus: prometheus,
-            _alertmanager: alertmanager,
-            _exporter: exporter,
-            _dir: dir,
-        }
-    }
-}
-
-fn start_alertmanager(dir: &Path) -> (Proc, u16) {
-    let port = free_port();
-    let config = dir.join("alertmanager.yml");
-    std::fs::write(&config, AM_CONFIG).unwrap();
-    let data = dir.join("am-data");
-    std::fs::create_dir_all(&data).unwrap();
-    let mut cmd = Command::new(require_binary("prometheus-alertmanager"));
-    cmd.arg(format!("--config.file={}", config.display()))
-        .arg(format!("--storage.path={}", data.display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--cluster.listen-address=");
-    let mut proc = Proc::spawn("alertmanager", cmd, dir.join("alertmanager.log"));
-    wait_ready(
-        &format!("http://127.0.0.1:{port}/-/ready"),
-        &mut proc,
-        Duration::from_secs(30),
-    );
-    (proc, port)
-}
-
-fn start_prometheus(dir: &Path, exporter_port: u16, am_port: u16) -> (Proc, u16) {
-    let port = free_port();
-    let rules = dir.join("rules.yml");
-    std::fs::write(&rules, RULES).unwrap();
-    let config = dir.join("prometheus.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
-             rule_files:\n  - {rules}\n\
-             alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:{am_port}']\n\
-             scrape_configs:\n  - job_name: demo\n    honor_labels: true\n    static_configs:\n      - targets: ['127.0.0.1:{exporter_port}']\n",
-            rules = rules.display()
-        ),
-    )
-    .unwrap();
-    let mut cmd = Command::new(require_binary("prometheus"));
-    cmd.arg(format!("--config.file={}", config.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.join("prom-data").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--storage.tsdb.retention.time=1d");
-    let mut proc = Proc::spawn("prometheus", cmd, dir.join("prometheus.log"));
-    wait_ready(
-        &format!("http://127.0.0.1:{port}/-/ready"),
-        &mut proc,
-        Duration::from_secs(30),
-    );
-    (proc, port)
 }
 
 // ---------------------------------------------------------------------------------------------

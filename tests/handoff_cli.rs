@@ -22,24 +22,14 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{free_port, require_binary, start_exporter, wait_ready, Proc};
-
-/// The service the exporter starts in incident.
-const INCIDENT: &str = "checkout";
+use support::{free_port, AlertStack, INCIDENT};
 
 /// The tip the editor script of the first test adds under `## Tips`.
 const TIP: &str = "check the checkout dashboards first";
 
-const AM_CONFIG: &str = r#"
-route:
-  receiver: "null"
-  group_by: [alertname]
-receivers:
-  - name: "null"
-"#;
-
 /// A rule that fires within seconds: the incident service's 5xx ratio is 9–18 %, the healthy
-/// ones' at most 0.5 % (as in tests/alerts_e2e.rs).
+/// ones' at most 0.5 %. Unlike [`support::ALERT_RULES`]: no runbook annotation and no
+/// always-firing Watchdog.
 const RULES: &str = r#"
 groups:
   - name: demo
@@ -53,91 +43,6 @@ groups:
         annotations:
           summary: "{{ $labels.service }} 5xx ratio is {{ $value | humanizePercentage }}"
 "#;
-
-// ---------------------------------------------------------------------------------------------
-// The servers (as in tests/alerts_e2e.rs)
-// ---------------------------------------------------------------------------------------------
-
-/// Exporter, Alertmanager and Prometheus (rules + alerting to that Alertmanager), each with
-/// its data in one temp dir and killed by pid on drop.
-struct AlertStack {
-    prom_url: String,
-    am_url: String,
-    _prometheus: Proc,
-    _alertmanager: Proc,
-    _exporter: Proc,
-    _dir: tempfile::TempDir,
-}
-
-impl AlertStack {
-    fn start() -> AlertStack {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let (exporter, exporter_port) = start_exporter(dir.path(), &["--incident", INCIDENT]);
-        let (alertmanager, am_port) = start_alertmanager(dir.path());
-        let (prometheus, prom_port) = start_prometheus(dir.path(), exporter_port, am_port);
-        AlertStack {
-            prom_url: format!("http://127.0.0.1:{prom_port}"),
-            am_url: format!("http://127.0.0.1:{am_port}"),
-            _prometheus: prometheus,
-            _alertmanager: alertmanager,
-            _exporter: exporter,
-            _dir: dir,
-        }
-    }
-}
-
-fn start_alertmanager(dir: &Path) -> (Proc, u16) {
-    let port = free_port();
-    let config = dir.join("alertmanager.yml");
-    std::fs::write(&config, AM_CONFIG).unwrap();
-    let data = dir.join("am-data");
-    std::fs::create_dir_all(&data).unwrap();
-    let mut cmd = Command::new(require_binary("prometheus-alertmanager"));
-    cmd.arg(format!("--config.file={}", config.display()))
-        .arg(format!("--storage.path={}", data.display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--cluster.listen-address=");
-    let mut proc = Proc::spawn("alertmanager", cmd, dir.join("alertmanager.log"));
-    wait_ready(
-        &format!("http://127.0.0.1:{port}/-/ready"),
-        &mut proc,
-        Duration::from_secs(30),
-    );
-    (proc, port)
-}
-
-fn start_prometheus(dir: &Path, exporter_port: u16, am_port: u16) -> (Proc, u16) {
-    let port = free_port();
-    let rules = dir.join("rules.yml");
-    std::fs::write(&rules, RULES).unwrap();
-    let config = dir.join("prometheus.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
-             rule_files:\n  - {rules}\n\
-             alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:{am_port}']\n\
-             scrape_configs:\n  - job_name: demo\n    honor_labels: true\n    static_configs:\n      - targets: ['127.0.0.1:{exporter_port}']\n",
-            rules = rules.display()
-        ),
-    )
-    .unwrap();
-    let mut cmd = Command::new(require_binary("prometheus"));
-    cmd.arg(format!("--config.file={}", config.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.join("prom-data").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--storage.tsdb.retention.time=1d");
-    let mut proc = Proc::spawn("prometheus", cmd, dir.join("prometheus.log"));
-    wait_ready(
-        &format!("http://127.0.0.1:{port}/-/ready"),
-        &mut proc,
-        Duration::from_secs(30),
-    );
-    (proc, port)
-}
 
 /// GET `url` with `params` and parse the JSON body (reqwest on a throwaway runtime).
 fn get_json(url: &str, params: &[(&str, &str)]) -> Value {
@@ -396,7 +301,7 @@ fn only_note(env: &Env) -> (PathBuf, String) {
 #[test]
 fn handoff_new_lists_the_firing_alert_and_the_red_slo() {
     let t0 = Instant::now();
-    let stack = AlertStack::start();
+    let stack = AlertStack::with_rules(RULES);
     wait_incident_firing(&stack);
     let ready = t0.elapsed();
 

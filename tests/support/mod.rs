@@ -259,3 +259,138 @@ impl Stack {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The alerting stack: exporter in incident, Alertmanager, Prometheus evaluating alert rules
+// ---------------------------------------------------------------------------------------------
+
+/// The service the exporter of an [`AlertStack`] starts in incident.
+pub const INCIDENT: &str = "checkout";
+
+/// An Alertmanager that routes everything to a receiver that sends nothing.
+pub const AM_CONFIG: &str = r#"
+route:
+  receiver: "null"
+  group_by: [alertname]
+receivers:
+  - name: "null"
+"#;
+
+/// Rules that fire within seconds: the incident service's 5xx ratio is 8–20 %, the healthy
+/// ones' at most 0.5 %.
+pub const ALERT_RULES: &str = r#"
+groups:
+  - name: demo
+    interval: 1s
+    rules:
+      - alert: HighErrorRate
+        expr: sum by (service) (rate(http_requests_total{code=~"5.."}[15s])) / sum by (service) (rate(http_requests_total[15s])) > 0.02
+        for: 2s
+        labels:
+          severity: critical
+        annotations:
+          summary: "{{ $labels.service }} 5xx ratio is {{ $value | humanizePercentage }}"
+          runbook_url: "https://runbooks.example/high-error-rate"
+      - alert: Watchdog
+        expr: vector(1)
+        labels:
+          severity: none
+        annotations:
+          summary: "always firing: the alerting pipeline works"
+"#;
+
+/// An Alertmanager ([`AM_CONFIG`]) with its data in `dir`, gossip disabled; returns its port.
+pub fn start_alertmanager(dir: &Path) -> (Proc, u16) {
+    let port = free_port();
+    let config = dir.join("alertmanager.yml");
+    std::fs::write(&config, AM_CONFIG).expect("write alertmanager config");
+    let data = dir.join("am-data");
+    std::fs::create_dir_all(&data).expect("alertmanager data dir");
+    let mut cmd = Command::new(require_binary("prometheus-alertmanager"));
+    cmd.arg(format!("--config.file={}", config.display()))
+        .arg(format!("--storage.path={}", data.display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg("--cluster.listen-address=");
+    let mut proc = Proc::spawn("alertmanager", cmd, dir.join("alertmanager.log"));
+    wait_ready(
+        &format!("http://127.0.0.1:{port}/-/ready"),
+        &mut proc,
+        Duration::from_secs(30),
+    );
+    (proc, port)
+}
+
+/// A Prometheus with its data in `dir`, scraping the exporter and evaluating `rules` every
+/// second, alerting to the Alertmanager on `am_port`; returns its port.
+pub fn start_alerting_prometheus(
+    dir: &Path,
+    rules: &str,
+    exporter_port: u16,
+    am_port: u16,
+) -> (Proc, u16) {
+    let port = free_port();
+    let rules_file = dir.join("rules.yml");
+    std::fs::write(&rules_file, rules).expect("write rules");
+    let config = dir.join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
+             rule_files:\n  - {rules}\n\
+             alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:{am_port}']\n\
+             scrape_configs:\n  - job_name: demo\n    honor_labels: true\n    static_configs:\n      - targets: ['127.0.0.1:{exporter_port}']\n",
+            rules = rules_file.display()
+        ),
+    )
+    .expect("write prometheus config");
+    let mut cmd = Command::new(require_binary("prometheus"));
+    cmd.arg(format!("--config.file={}", config.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.join("prom-data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg("--storage.tsdb.retention.time=1d");
+    let mut proc = Proc::spawn("prometheus", cmd, dir.join("prometheus.log"));
+    wait_ready(
+        &format!("http://127.0.0.1:{port}/-/ready"),
+        &mut proc,
+        Duration::from_secs(30),
+    );
+    (proc, port)
+}
+
+/// Exporter (with [`INCIDENT`] in incident), Alertmanager and Prometheus (rules + alerting to
+/// that Alertmanager), each with its data in one temp dir and killed by pid on drop.
+pub struct AlertStack {
+    pub prom_url: String,
+    pub am_url: String,
+    _prometheus: Proc,
+    _alertmanager: Proc,
+    _exporter: Proc,
+    _dir: tempfile::TempDir,
+}
+
+impl AlertStack {
+    /// The stack with [`ALERT_RULES`].
+    pub fn start() -> AlertStack {
+        AlertStack::with_rules(ALERT_RULES)
+    }
+
+    /// The stack with Prometheus evaluating `rules` (a rule file's YAML).
+    pub fn with_rules(rules: &str) -> AlertStack {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (exporter, exporter_port) = start_exporter(dir.path(), &["--incident", INCIDENT]);
+        let (alertmanager, am_port) = start_alertmanager(dir.path());
+        let (prometheus, prom_port) =
+            start_alerting_prometheus(dir.path(), rules, exporter_port, am_port);
+        AlertStack {
+            prom_url: format!("http://127.0.0.1:{prom_port}"),
+            am_url: format!("http://127.0.0.1:{am_port}"),
+            _prometheus: prometheus,
+            _alertmanager: alertmanager,
+            _exporter: exporter,
+            _dir: dir,
+        }
+    }
+}
