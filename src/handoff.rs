@@ -71,6 +71,7 @@ pub fn compose(
     now: DateTime<Utc>,
     shift: Option<(DateTime<Utc>, DateTime<Utc>)>,
     next_shift_end: Option<DateTime<Utc>>,
+    fired: &[Labels],
 ) -> Note {
     // Whole seconds: the file is read and edited by people.
     let now = chrono::SubsecRound::trunc_subsecs(now, 0);
@@ -117,6 +118,29 @@ pub fn compose(
                 .copied()
                 .collect::<Vec<_>>()
                 .join(": "),
+        });
+    }
+    // Alerts that fired during the shift but are quiet now (from `ALERTS`, see
+    // [`fired_during`]).
+    let mut seen = std::collections::BTreeSet::new();
+    for labels in fired {
+        let name = labels.get("alertname").map_or("", String::as_str);
+        let service = ["service", "job", "instance"]
+            .iter()
+            .find_map(|l| labels.get(*l))
+            .map_or("", String::as_str);
+        let now_firing = firing.iter().any(|a| {
+            a.name() == name
+                && a.label("service") == labels.get("service").map_or("", String::as_str)
+        });
+        if name.is_empty() || now_firing || !seen.insert((name, service)) {
+            continue;
+        }
+        note.incidents.push(Incident {
+            id: name.to_string(),
+            severity: labels.get("severity").cloned().unwrap_or_default(),
+            status: "fired during the shift, quiet now".into(),
+            summary: service.to_string(),
         });
     }
     if let Some(prev) = previous {
@@ -231,6 +255,47 @@ pub fn compose(
     note
 }
 
+/// An alert's label set.
+pub type Labels = std::collections::BTreeMap<String, String>;
+
+/// The label sets of the alerts that fired at some point between `since` and `now`, from
+/// Prometheus' own `ALERTS` series (`alertstate` and `__name__` dropped).
+pub async fn fired_during(
+    client: &crate::prom::PromClient,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Labels>, crate::prom::PromError> {
+    let secs = (now - since).num_seconds().clamp(60, 31 * 86_400);
+    let promql = format!("max_over_time(ALERTS{{alertstate=\"firing\"}}[{secs}s])");
+    let resp = client.query(&promql, now).await?;
+    let series = match resp.data {
+        crate::prom::QueryData::Vector(v) => v.into_iter().map(|s| s.metric).collect(),
+        _ => Vec::new(),
+    };
+    Ok(series
+        .into_iter()
+        .map(|mut l: Labels| {
+            l.remove("__name__");
+            l.remove("alertstate");
+            l
+        })
+        .collect())
+}
+
+/// The start of the shift being handed off: the rotation's, else the previous note's time,
+/// else 12 hours ago.
+pub fn shift_start(
+    config: &crate::config::Config,
+    previous: Option<&Note>,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    shifts(config, now)
+        .0
+        .map(|s| s.0)
+        .or(previous.map(|p| p.created))
+        .unwrap_or(now - chrono::Duration::hours(12))
+}
+
 /// The editor to run: `$VISUAL`, else `$EDITOR`, else `vi`.
 pub fn editor_command() -> String {
     ["VISUAL", "EDITOR"]
@@ -343,13 +408,14 @@ pub fn compose_from_app(
     store: &HandoffStore,
     user: &str,
     now: DateTime<Utc>,
+    fired: &[Labels],
 ) -> Result<Edited, StoreError> {
     let note = match store.load_draft(user)? {
         Some(draft) => draft,
         None => {
             let previous = store.latest().ok().flatten();
             let (shift, next_end) = shifts(&app.config, now);
-            compose(app, previous.as_ref(), user, now, shift, next_end)
+            compose(app, previous.as_ref(), user, now, shift, next_end, fired)
         }
     };
     edit_and_save(store, user, &note, &editor_command())
@@ -398,7 +464,18 @@ mod tests {
             text: "restart search with care".into(),
             done: false,
         }];
-        let note = compose(&app, Some(&previous), "alice", now, None, None);
+        let fired: Vec<Labels> = vec![[
+            ("alertname", "DiskFull"),
+            ("service", "db"),
+            ("severity", "warning"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()];
+        let note = compose(&app, Some(&previous), "alice", now, None, None, &fired);
+        assert!(note.incidents.iter().any(|i| i.id == "DiskFull"
+            && i.status == "fired during the shift, quiet now"
+            && i.summary == "db"));
 
         let firing = app
             .alerts
@@ -409,7 +486,7 @@ mod tests {
         let live: Vec<_> = note
             .incidents
             .iter()
-            .filter(|i| !i.id.starts_with("INC"))
+            .filter(|i| !i.id.starts_with("INC") && i.id != "DiskFull")
             .collect();
         assert_eq!(live.len(), firing, "{:#?}", note.incidents);
         assert_eq!(live[0].severity, "page", "pages first: {live:#?}");
@@ -465,7 +542,7 @@ mod tests {
         // Everything fails from now on, and nothing was ever read for the alerts.
         app.alerts.polls.iter_mut().for_each(|p| p.last_ok = None);
         fixture::answer(&mut app, cmds, now, Some(&err));
-        let note = compose(&app, None, "carol", now, None, None);
+        let note = compose(&app, None, "carol", now, None, None, &[]);
         assert!(
             note.incidents[0]
                 .summary

@@ -532,7 +532,24 @@ async fn handoff_cmd(
                     runtime::poll_once(&mut app, &clients, now).await;
                     let previous = store.latest().ok().flatten();
                     let (shift, next_end) = sretop::handoff::shifts(&config, now);
-                    compose(&app, previous.as_ref(), &author, now, shift, next_end)
+                    let since = sretop::handoff::shift_start(&config, previous.as_ref(), now);
+                    // Alerts that fired earlier in the shift; without them the note still has
+                    // what fires now.
+                    let fired = match clients.get(&app.context) {
+                        Some(client) => sretop::handoff::fired_during(client, since, now)
+                            .await
+                            .unwrap_or_default(),
+                        None => Vec::new(),
+                    };
+                    compose(
+                        &app,
+                        previous.as_ref(),
+                        &author,
+                        now,
+                        shift,
+                        next_end,
+                        &fired,
+                    )
                 }
             };
             let edited = if no_edit {

@@ -290,7 +290,12 @@ pub async fn execute(clients: &Clients, cmd: Cmd) -> Option<Msg> {
 /// Composes a handoff note in the user's editor, with the terminal handed over meanwhile:
 /// leaves the alternate screen and raw mode, runs [`crate::handoff::compose_from_app`] (live
 /// data from `app`, the draft kept in the store's `drafts/`), then takes the terminal back.
-fn compose_in_terminal(app: &App, dir: std::path::PathBuf, user: Option<String>) -> Msg {
+fn compose_in_terminal(
+    app: &App,
+    dir: std::path::PathBuf,
+    user: Option<String>,
+    fired: &[crate::handoff::Labels],
+) -> Msg {
     let Some(user) = user else {
         return Msg::HandoffComposed(Err(
             "who is writing? $USER is not set: use `sretop handoff new --author NAME`".into(),
@@ -298,7 +303,7 @@ fn compose_in_terminal(app: &App, dir: std::path::PathBuf, user: Option<String>)
     };
     crate::tui::suspend();
     let result = crate::store::handoff::HandoffStore::open(&dir)
-        .and_then(|store| crate::handoff::compose_from_app(app, &store, &user, Utc::now()));
+        .and_then(|store| crate::handoff::compose_from_app(app, &store, &user, Utc::now(), fired));
     crate::tui::resume();
     Msg::HandoffComposed(match result {
         Ok(crate::handoff::Edited::Saved(note, _)) => {
@@ -434,9 +439,21 @@ where
             .into_iter()
             .partition(|c| matches!(c, Cmd::ComposeHandoff { .. }));
         if let Some(Cmd::ComposeHandoff { dir, user }) = compose.into_iter().next() {
+            // Alerts that fired earlier in the shift (a few seconds at most: the timeout).
+            let now = Utc::now();
+            let previous = crate::store::handoff::HandoffStore::open(&dir)
+                .ok()
+                .and_then(|s| s.latest().ok().flatten());
+            let since = crate::handoff::shift_start(&app.config, previous.as_ref(), now);
+            let fired = match clients.get(&app.context) {
+                Some(c) => crate::handoff::fired_during(c, since, now)
+                    .await
+                    .unwrap_or_default(),
+                None => Vec::new(),
+            };
             // The editor reads the keyboard: stop our reader while it runs.
             drop(input);
-            let msg = compose_in_terminal(app, dir, user);
+            let msg = compose_in_terminal(app, dir, user, &fired);
             input = EventStream::new();
             // Redraw everything: the editor drew over the screen, which `resume` cleared.
             // Resetting both of ratatui's buffers (rather than `Terminal::clear`, which asks

@@ -282,6 +282,22 @@ async fn alerts_view_lists_exactly_what_the_servers_return() {
     let ready = t0.elapsed();
 
     let raw = poll_matching_servers(&mut app, &clients, &stack).await;
+    // What a handoff note lists as "fired during the shift" comes from `ALERTS` and holds
+    // the incident alert with its labels.
+    let prom = clients.get(&app.context).expect("the context's client");
+    let now = chrono::Utc::now();
+    let fired = sretop::handoff::fired_during(prom, now - chrono::Duration::minutes(10), now)
+        .await
+        .expect("ALERTS query");
+    assert!(
+        fired.iter().any(
+            |l| l.get("alertname").map(String::as_str) == Some("HighErrorRate")
+                && l.get("service").map(String::as_str) == Some(INCIDENT)
+                && !l.contains_key("alertstate")
+                && !l.contains_key("__name__")
+        ),
+        "{fired:#?}"
+    );
     let failed: Vec<_> = app
         .alerts
         .polls
