@@ -731,6 +731,28 @@ fn front_matter(note: &Note) -> Mapping {
     m
 }
 
+/// The four known sections, titles and rendered bullets, in file order.
+fn known_sections(note: &Note) -> [(&'static str, Vec<String>); 4] {
+    [
+        (
+            "Open incidents",
+            note.incidents.iter().map(render_incident).collect(),
+        ),
+        (
+            "Ongoing issues",
+            note.ongoing.iter().map(|i| render_item(i, true)).collect(),
+        ),
+        (
+            "Upcoming maintenance",
+            note.maintenance.iter().map(render_maintenance).collect(),
+        ),
+        (
+            "Tips",
+            note.tips.iter().map(|i| render_item(i, false)).collect(),
+        ),
+    ]
+}
+
 /// Writes a note in the file format; `parse(&render(n)) == n` for any note whose texts have no
 /// leading or trailing whitespace and whose extra sections came from [`parse`].
 pub fn render(note: &Note) -> String {
@@ -751,22 +773,9 @@ pub fn render(note: &Note) -> String {
             push_bullet(&mut out, &e);
         }
     };
-    section(
-        "Open incidents",
-        note.incidents.iter().map(render_incident).collect(),
-    );
-    section(
-        "Ongoing issues",
-        note.ongoing.iter().map(|i| render_item(i, true)).collect(),
-    );
-    section(
-        "Upcoming maintenance",
-        note.maintenance.iter().map(render_maintenance).collect(),
-    );
-    section(
-        "Tips",
-        note.tips.iter().map(|i| render_item(i, false)).collect(),
-    );
+    for (title, entries) in known_sections(note) {
+        section(title, entries);
+    }
     for (title, body) in &note.extra_sections {
         out.push_str(&format!("\n## {title}\n"));
         if !body.is_empty() {
@@ -816,22 +825,9 @@ pub fn render_markdown_for_chat(note: &Note) -> String {
             push_bullet(&mut out, &e);
         }
     };
-    section(
-        "Open incidents",
-        note.incidents.iter().map(render_incident).collect(),
-    );
-    section(
-        "Ongoing issues",
-        note.ongoing.iter().map(|i| render_item(i, true)).collect(),
-    );
-    section(
-        "Upcoming maintenance",
-        note.maintenance.iter().map(render_maintenance).collect(),
-    );
-    section(
-        "Tips",
-        note.tips.iter().map(|i| render_item(i, false)).collect(),
-    );
+    for (title, entries) in known_sections(note) {
+        section(title, entries);
+    }
     for (title, body) in &note.extra_sections {
         out.push_str(&format!("\n**{title}**\n"));
         if !body.trim().is_empty() {
