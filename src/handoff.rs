@@ -387,6 +387,7 @@ pub type Shifts = (
 /// (the current primary's shift, up to `now`).
 pub fn shifts(config: &crate::config::Config, now: DateTime<Utc>) -> Shifts {
     use crate::domain::oncall::{who_is_on_call, Role};
+    let now = chrono::SubsecRound::trunc_subsecs(now, 0);
     let Some(oc) = &config.oncall else {
         return (None, None);
     };

@@ -313,7 +313,8 @@ impl HandoffStore {
         let mut note =
             read_note(&path, Some(id))?.ok_or(StoreError::NotFound { path: path.clone() })?;
         note.acked_by = Some(who.to_string());
-        note.acked_at = Some(at);
+        // Whole seconds: the file is read and edited by people.
+        note.acked_at = Some(chrono::SubsecRound::trunc_subsecs(at, 0));
         note.revision += 1;
         self.write_note(&path, &note)?;
         Ok(note)
