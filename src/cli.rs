@@ -56,6 +56,13 @@ pub enum Command {
     Budget(BudgetArgs),
     /// Shift handoff notes: write one (prefilled from live data), read, list, acknowledge.
     Handoff(HandoffArgs),
+    /// Print a shell completion script (e.g. `sretop completions bash > /etc/bash_completion.d/sretop`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `sretop man | gzip > /usr/local/share/man/man1/sretop.1.gz`.
+    Man,
 }
 
 #[derive(Debug, clap::Args)]

@@ -31,6 +31,22 @@ fn main() -> ExitCode {
 }
 
 fn real_main(cli: Cli) -> Result<ExitCode, String> {
+    // Generated from the CLI definition; they need no config.
+    match &cli.command {
+        Some(Command::Completions { shell }) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "sretop", &mut std::io::stdout());
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(Command::Man) => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd)
+                .render(&mut std::io::stdout())
+                .map_err(|e| format!("cannot write the man page: {e}"))?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
     let _log_guard = init_logging(&cli);
     let (config, path) = load_config(&cli)?;
     let warnings = match &path {
@@ -58,6 +74,7 @@ fn real_main(cli: Cli) -> Result<ExitCode, String> {
         Some(Command::Check) => rt.block_on(check(&config, path.as_deref(), &clients)),
         Some(Command::Budget(args)) => rt.block_on(budget_cmd(config, tz, clients, &args)),
         Some(Command::Handoff(args)) => rt.block_on(handoff_cmd(config, tz, clients, args)),
+        Some(Command::Completions { .. } | Command::Man) => Ok(ExitCode::SUCCESS),
     };
     // Do not wait for requests still out (a DNS lookup that never answers can hold a blocking
     // thread for half a minute): the user asked to leave.
