@@ -22,6 +22,9 @@ fi
 out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
 status=0
+# A UTF-8 locale, whatever the machine's: sretop switches to ASCII glyphs in a non-UTF-8 one,
+# and the snapshot and tmux tests check the UTF-8 screens (the ASCII ones are tested apart).
+export LC_ALL=C.UTF-8
 cargo test --all-targets --locked "$@" 2>&1 | tee "$out" || status=$?
 # One closing line for the whole suite, summed over every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }

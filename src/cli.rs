@@ -24,6 +24,15 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "URL")]
     pub alertmanager: Option<String>,
 
+    /// No colours (also when $NO_COLOR is set).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+
+    /// Only ASCII characters: no braille, block or box-drawing glyphs (also when the locale
+    /// is set and not UTF-8).
+    #[arg(long, global = true)]
+    pub ascii: bool,
+
     /// Refuse every write (creating or expiring silences); the keys are hidden.
     #[arg(long, global = true)]
     pub read_only: bool,
@@ -178,6 +187,15 @@ pub struct Overrides<'a> {
 }
 
 impl Cli {
+    /// Colour and glyph limits: the flags, plus `NO_COLOR` and the locale.
+    pub fn degrade(&self) -> crate::ui::degrade::Degrade {
+        let env = crate::ui::degrade::Degrade::from_env(|k| std::env::var(k).ok());
+        crate::ui::degrade::Degrade {
+            no_color: self.no_color || env.no_color,
+            ascii: self.ascii || env.ascii,
+        }
+    }
+
     /// The overrides given on this command line.
     pub fn overrides(&self) -> Overrides<'_> {
         Overrides {

@@ -66,10 +66,18 @@ fn real_main(cli: Cli) -> Result<ExitCode, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let degrade = cli.degrade();
     let result = match cli.command {
-        None => rt.block_on(dashboard(config, tz, clients, warnings, cli.debug_panic)),
+        None => rt.block_on(dashboard(
+            config,
+            tz,
+            clients,
+            warnings,
+            cli.debug_panic,
+            degrade,
+        )),
         Some(Command::Snapshot(args)) => {
-            rt.block_on(snapshot_cmd(config, tz, clients, warnings, &args))
+            rt.block_on(snapshot_cmd(config, tz, clients, warnings, &args, degrade))
         }
         Some(Command::Check) => rt.block_on(check(&config, path.as_deref(), &clients)),
         Some(Command::Budget(args)) => rt.block_on(budget_cmd(config, tz, clients, &args)),
@@ -165,9 +173,11 @@ async fn dashboard(
     clients: Clients,
     warnings: Vec<String>,
     debug_panic: bool,
+    degrade: sretop::ui::degrade::Degrade,
 ) -> Result<ExitCode, String> {
     let mut app = App::new(config, Utc::now(), tz);
     app.user = local_user();
+    app.degrade = degrade;
     // Shown in the status line for the whole session, not just before the screen clears.
     app.warnings = warnings;
     tracing::info!(
@@ -203,6 +213,7 @@ async fn snapshot_cmd(
     clients: Clients,
     warnings: Vec<String>,
     args: &SnapshotArgs,
+    degrade: sretop::ui::degrade::Degrade,
 ) -> Result<ExitCode, String> {
     let mut config = config;
     if let Some(range) = &args.range {
@@ -218,6 +229,7 @@ async fn snapshot_cmd(
     let mut app = App::new(config, now, tz);
     app.warnings = warnings;
     app.view = view;
+    app.degrade = degrade;
     if let Some(name) = &args.service {
         app.selected = app
             .services

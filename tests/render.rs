@@ -174,3 +174,49 @@ fn slo_drill_down_per_band() {
         check(&format!("slo_{band}"), &app);
     }
 }
+
+#[test]
+fn ascii_and_no_color() {
+    use sretop::ui::degrade::Degrade;
+    let mut app = fixture::app(&fixture::demo_names());
+    app.degrade = Degrade {
+        no_color: false,
+        ascii: true,
+    };
+    for view in [View::Overview, View::Service, View::Slos] {
+        app.view = view;
+        let text = to_text(&render_buffer(&app, 80, 24));
+        assert!(text.is_ascii(), "{view:?}:\n{text}");
+    }
+    app.view = View::Overview;
+    insta::assert_snapshot!(
+        "overview_ascii_80x24",
+        to_text(&render_buffer(&app, 80, 24))
+    );
+
+    app.degrade = Degrade {
+        no_color: true,
+        ascii: false,
+    };
+    let buf = render_buffer(&app, 80, 24);
+    assert!(
+        buf.content
+            .iter()
+            .all(|c| c.fg == Color::Reset && c.bg == Color::Reset),
+        "no colour anywhere"
+    );
+    // Emphasis stays: the header's bold title and the selected row's marker.
+    assert!(buf
+        .content
+        .iter()
+        .any(|c| c.modifier.contains(ratatui::style::Modifier::BOLD)));
+    assert_eq!(
+        to_text(&buf),
+        to_text(&render_buffer(
+            &fixture::app(&fixture::demo_names()),
+            80,
+            24
+        )),
+        "same text as in colour"
+    );
+}

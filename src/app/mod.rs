@@ -445,6 +445,8 @@ pub struct App {
     pub handoff: HandoffState,
     /// The handoff directory (`handoff.dir`, else the default); `None` when neither is known.
     pub handoff_dir: Option<PathBuf>,
+    /// Colour and glyph limits of the terminal (`NO_COLOR`, ASCII), applied to every frame.
+    pub degrade: crate::ui::degrade::Degrade,
     /// Work asked for by a key press (copy, confirmed writes), handed out by `update`.
     pending: Vec<Cmd>,
 }
@@ -493,6 +495,7 @@ impl App {
                 .clone()
                 .or_else(crate::store::handoff::HandoffStore::default_dir),
             pending: Vec::new(),
+            degrade: Default::default(),
             config,
         };
         app.rebuild();

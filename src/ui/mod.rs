@@ -14,6 +14,7 @@
 
 pub mod alert;
 pub mod alerts;
+pub mod degrade;
 pub mod handoff;
 pub mod help;
 pub mod osc;
@@ -74,6 +75,7 @@ pub fn render(app: &App, frame: &mut Frame) {
     if app.help {
         help::render(frame, frame.area(), app);
     }
+    degrade::apply(frame.buffer_mut(), app.degrade);
 }
 
 /// URLs on screen that the runtime turns into OSC 8 hyperlinks after drawing.
