@@ -25,7 +25,7 @@ use ratatui::Frame;
 
 use super::alerts::{alert_style, since, state_label};
 use super::theme::THEME;
-use super::widgets::{clock, fit, hhmm};
+use super::widgets::{clock, fit, hhmm, time_axis};
 use crate::app::App;
 use crate::domain::alerts::{Alert, AlertState};
 use crate::domain::format;
@@ -427,23 +427,13 @@ fn chart(frame: &mut Frame, area: Rect, app: &App) {
     } else {
         None
     };
-    let mid = (window.start + window.end) / 2;
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(THEME.border)
         .title(Line::from(title));
     let chart = Chart::new(datasets)
         .block(block)
-        .x_axis(
-            Axis::default()
-                .style(THEME.dim)
-                .bounds([x0, x1])
-                .labels(vec![
-                    Span::raw(hhmm(window.start, &app.tz)),
-                    Span::raw(hhmm(mid, &app.tz)),
-                    Span::raw(hhmm(window.end, &app.tz)),
-                ]),
-        )
+        .x_axis(time_axis(&window, &app.tz))
         .y_axis(
             Axis::default()
                 .style(THEME.dim)

@@ -17,7 +17,7 @@ use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragrap
 use ratatui::Frame;
 
 use super::theme::THEME;
-use super::widgets::{freshness_span, hhmm};
+use super::widgets::{freshness_span, time_axis};
 use crate::app::{App, ServiceState};
 use crate::domain::format;
 use crate::domain::health::{judge, judge_low, Status};
@@ -118,23 +118,13 @@ fn chart(
         );
     }
     let no_data = lines.iter().all(|l| l.points.is_empty());
-    let mid = (window.start + window.end) / 2;
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(THEME.border)
         .title(Line::from(title));
     let chart = Chart::new(datasets)
         .block(block)
-        .x_axis(
-            Axis::default()
-                .style(THEME.dim)
-                .bounds([x0, x1])
-                .labels(vec![
-                    Span::raw(hhmm(window.start, &app.tz)),
-                    Span::raw(hhmm(mid, &app.tz)),
-                    Span::raw(hhmm(window.end, &app.tz)),
-                ]),
-        )
+        .x_axis(time_axis(&window, &app.tz))
         .y_axis(
             Axis::default()
                 .style(THEME.dim)

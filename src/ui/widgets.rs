@@ -4,7 +4,7 @@ use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Axis, Paragraph};
 use ratatui::Frame;
 
 use super::theme::THEME;
@@ -96,6 +96,19 @@ pub fn fit(s: &str, width: usize) -> String {
     let mut out: String = s.chars().take(width - 1).collect();
     out.push('…');
     out
+}
+
+/// A chart's time axis over `window`: `HH:MM` at the start, middle and end.
+pub fn time_axis(window: &crate::domain::window::Window, tz: &FixedOffset) -> Axis<'static> {
+    let mid = (window.start + window.end) / 2;
+    Axis::default()
+        .style(THEME.dim)
+        .bounds([window.start as f64, window.end as f64])
+        .labels(vec![
+            Span::raw(hhmm(window.start, tz)),
+            Span::raw(hhmm(mid, tz)),
+            Span::raw(hhmm(window.end, tz)),
+        ])
 }
 
 /// `HH:MM:SS` in the display time zone.
