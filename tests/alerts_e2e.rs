@@ -11,7 +11,6 @@
 
 mod support;
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -21,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{AlertStack, ALERT_RULES, INCIDENT};
+use support::{AlertStack, Tmux, ALERT_RULES, INCIDENT};
 
 /// The Alertmanager credential of the TUI test: must never be logged or shown.
 const TOKEN: &str = "s3cr3t-t0ken-XYZ";
@@ -445,111 +444,6 @@ fn snapshot_renders_the_alerts_view_headless() {
 // In a terminal: a silence made with the keyboard, and its audit record
 // ---------------------------------------------------------------------------------------------
 
-/// A tmux server of our own (its own socket), killed on drop, that remembers every screen it
-/// captured.
-struct Tmux {
-    socket: String,
-    screens: RefCell<Vec<String>>,
-}
-
-impl Tmux {
-    fn new(tag: &str) -> Tmux {
-        Tmux {
-            socket: format!("sretop-alerts-e2e-{tag}-{}", std::process::id()),
-            screens: RefCell::new(Vec::new()),
-        }
-    }
-
-    fn cmd(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux runs");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// A detached 120×40 session running `shell_cmd` with `env` added.
-    fn start(&self, session: &str, env: &[(&str, &str)], shell_cmd: &str) {
-        let mut cmd = Command::new("tmux");
-        cmd.args([
-            "-L",
-            &self.socket,
-            "new-session",
-            "-d",
-            "-s",
-            session,
-            "-x",
-            "120",
-            "-y",
-            "40",
-        ]);
-        for (k, v) in env {
-            cmd.arg("-e").arg(format!("{k}={v}"));
-        }
-        let out = cmd
-            .arg(shell_cmd)
-            .env("TERM", "xterm-256color")
-            .output()
-            .expect("tmux runs");
-        assert!(
-            out.status.success(),
-            "tmux: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    fn screen(&self, session: &str) -> String {
-        let s = self.cmd(&["capture-pane", "-p", "-t", session]);
-        self.screens.borrow_mut().push(s.clone());
-        s
-    }
-
-    fn keys(&self, session: &str, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", session];
-        args.extend_from_slice(keys);
-        self.cmd(&args);
-    }
-
-    /// Types `text` literally.
-    fn type_text(&self, session: &str, text: &str) {
-        self.cmd(&["send-keys", "-t", session, "-l", text]);
-    }
-
-    /// Waits until `pred` holds for the screen; panics with the screen otherwise.
-    fn wait_until(&self, session: &str, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let mut screen = String::new();
-        while Instant::now() < deadline {
-            screen = self.screen(session);
-            if pred(&screen) {
-                return screen;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("{what} never appeared; screen:\n{screen}");
-    }
-
-    fn wait_for(&self, session: &str, needle: &str) -> String {
-        self.wait_until(session, &format!("{needle:?}"), |s| s.contains(needle))
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let socket = self.cmd(&["display-message", "-p", "#{socket_path}"]);
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
-        // tmux leaves its socket file behind.
-        let socket = socket.trim();
-        if socket.ends_with(&self.socket) {
-            let _ = std::fs::remove_file(socket);
-        }
-    }
-}
-
 #[test]
 fn silence_created_in_the_tui_is_audited_without_secrets() {
     if !has_binary("tmux") {
@@ -577,7 +471,7 @@ fn silence_created_in_the_tui_is_audited_without_secrets() {
     wait_incident_firing(&stack);
     let ready = t0.elapsed();
 
-    let tmux = Tmux::new("silence");
+    let tmux = Tmux::new("sretop-alerts-e2e", "silence");
     tmux.start(
         "s",
         &[("SRETOP_TEST_AM_TOKEN", TOKEN), ("USER", "oncall-tester")],
@@ -734,7 +628,7 @@ fn silence_created_in_the_tui_is_audited_without_secrets() {
     );
     // …and is nowhere else: not in the log, not on any screen.
     assert!(!text.contains(TOKEN), "the token is in the log:\n{text}");
-    let screens = tmux.screens.borrow();
+    let screens = tmux.screens();
     assert!(screens.len() > 5, "{} screens captured", screens.len());
     for s in screens.iter() {
         assert!(!s.contains(TOKEN), "the token is on the screen:\n{s}");

@@ -4,90 +4,14 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{require_binary, Flavor, Stack};
+use support::{require_binary, Flavor, Stack, Tmux};
 
-/// A tmux server of our own (its own socket), killed on drop.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn new(tag: &str) -> Tmux {
-        require_binary("tmux");
-        Tmux {
-            socket: format!("sretop-e2e-{tag}-{}", std::process::id()),
-        }
-    }
-
-    fn cmd(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux runs");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn start(&self, session: &str, shell_cmd: &str) {
-        let out = Command::new("tmux")
-            .args([
-                "-L",
-                &self.socket,
-                "new-session",
-                "-d",
-                "-s",
-                session,
-                "-x",
-                "100",
-                "-y",
-                "30",
-            ])
-            .arg(shell_cmd)
-            .env("TERM", "xterm-256color")
-            .output()
-            .expect("tmux runs");
-        assert!(
-            out.status.success(),
-            "tmux: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    fn screen(&self, session: &str) -> String {
-        self.cmd(&["capture-pane", "-p", "-t", session])
-    }
-
-    fn keys(&self, session: &str, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", session];
-        args.extend_from_slice(keys);
-        self.cmd(&args);
-    }
-
-    /// Waits until the screen contains `needle`; panics with the screen otherwise.
-    fn wait_for(&self, session: &str, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let mut screen = String::new();
-        while Instant::now() < deadline {
-            screen = self.screen(session);
-            if screen.contains(needle) {
-                return screen;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("{needle:?} never appeared; screen:\n{screen}");
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
-    }
+/// A tmux server of our own with 100×30 sessions; fails, not skips, without tmux.
+fn tmux(tag: &str) -> Tmux {
+    require_binary("tmux");
+    Tmux::new("sretop-e2e", tag).size(100, 30)
 }
 
 /// `sretop --config DIR/config.yaml --log-file DIR/sretop.log EXTRA` for a shell command.
@@ -113,9 +37,10 @@ fn drive_the_dashboard_like_a_person() {
     let stack = Stack::start(Flavor::Prometheus);
     let dir = tempfile::tempdir().expect("temp dir");
     write_config(dir.path(), &stack.server.url());
-    let tmux = Tmux::new("drive");
+    let tmux = tmux("drive");
     tmux.start(
         "s",
+        &[],
         &format!("{}; echo EXITED:$?; sleep 60", sretop(dir.path(), "")),
     );
     let screen = tmux.wait_for("s", "● demo ok");
@@ -141,8 +66,10 @@ fn drive_the_dashboard_like_a_person() {
 
     // Help overlay, generated from the key table.
     tmux.keys("s", &["?"]);
-    let screen = tmux.wait_for("s", "keys (Esc closes)");
-    assert!(screen.contains("pan back in time"), "{screen}");
+    // A capture can land mid-frame: wait for the whole overlay, not just its title.
+    tmux.wait_until("s", "the help overlay", |s| {
+        s.contains("keys (Esc closes)") && s.contains("pan back in time")
+    });
     tmux.keys("s", &["Escape"]);
     let deadline = Instant::now() + Duration::from_secs(5);
     while tmux.screen("s").contains("keys (Esc closes)") && Instant::now() < deadline {
@@ -167,9 +94,10 @@ fn starts_with_prometheus_down() {
     let dir = tempfile::tempdir().expect("temp dir");
     let port = support::free_port();
     write_config(dir.path(), &format!("http://127.0.0.1:{port}"));
-    let tmux = Tmux::new("down");
+    let tmux = tmux("down");
     tmux.start(
         "s",
+        &[],
         &format!("{}; echo EXITED:$?; sleep 60", sretop(dir.path(), "")),
     );
     let screen = tmux.wait_for("s", "connection refused");
@@ -185,8 +113,8 @@ fn exits_when_the_terminal_hangs_up() {
     let dir = tempfile::tempdir().expect("temp dir");
     let port = support::free_port();
     write_config(dir.path(), &format!("http://127.0.0.1:{port}"));
-    let tmux = Tmux::new("hup");
-    tmux.start("s", &format!("exec {}", sretop(dir.path(), "")));
+    let tmux = tmux("hup");
+    tmux.start("s", &[], &format!("exec {}", sretop(dir.path(), "")));
     tmux.wait_for("s", "sretop");
     let pid: u32 = tmux
         .cmd(&["display-message", "-p", "-t", "s", "#{pane_pid}"])
@@ -214,9 +142,10 @@ fn panic_and_sigterm_restore_the_terminal() {
     let port = support::free_port();
     write_config(dir.path(), &format!("http://127.0.0.1:{port}"));
     let log = dir.path().join("sretop.log");
-    let tmux = Tmux::new("restore");
+    let tmux = tmux("restore");
     tmux.start(
         "p",
+        &[],
         &format!(
             "{}; echo EXITED:$?; sleep 60",
             sretop(dir.path(), "--debug-panic")
@@ -241,6 +170,7 @@ fn panic_and_sigterm_restore_the_terminal() {
 
     tmux.start(
         "t",
+        &[],
         &format!(
             "{} & pid=$!; sleep 1; kill -TERM $pid; wait $pid; echo EXITED:$?; sleep 60",
             sretop(dir.path(), "")

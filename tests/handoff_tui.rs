@@ -9,8 +9,9 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
+
+use support::Tmux;
 
 /// The tip the test's editor adds under `## Tips`.
 const TIP: &str = "written in the TUI test";
@@ -25,100 +26,6 @@ fn has_binary(name: &str) -> bool {
         .into_iter()
         .chain([PathBuf::from("/usr/bin")])
         .any(|d| d.join(name).is_file())
-}
-
-/// A tmux server of our own (its own socket), killed on drop.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn new(tag: &str) -> Tmux {
-        Tmux {
-            socket: format!("sretop-handoff-tui-{tag}-{}", std::process::id()),
-        }
-    }
-
-    fn cmd(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux runs");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// A detached 120×40 session running `shell_cmd` with `env` added. The server gets no
-    /// `$VISUAL` (it would win over `$EDITOR`) and no `$SRETOP_CONFIG`.
-    fn start(&self, session: &str, env: &[(&str, &str)], shell_cmd: &str) {
-        let mut cmd = Command::new("tmux");
-        cmd.args([
-            "-L",
-            &self.socket,
-            "new-session",
-            "-d",
-            "-s",
-            session,
-            "-x",
-            "120",
-            "-y",
-            "40",
-        ]);
-        for (k, v) in env {
-            cmd.arg("-e").arg(format!("{k}={v}"));
-        }
-        let out = cmd
-            .arg(shell_cmd)
-            .env("TERM", "xterm-256color")
-            .env_remove("VISUAL")
-            .env_remove("SRETOP_CONFIG")
-            .output()
-            .expect("tmux runs");
-        assert!(
-            out.status.success(),
-            "tmux: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    fn screen(&self, session: &str) -> String {
-        self.cmd(&["capture-pane", "-p", "-t", session])
-    }
-
-    fn keys(&self, session: &str, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", session];
-        args.extend_from_slice(keys);
-        self.cmd(&args);
-    }
-
-    /// Waits until `pred` holds for the screen; panics with the screen otherwise.
-    fn wait_until(&self, session: &str, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let mut screen = String::new();
-        while Instant::now() < deadline {
-            screen = self.screen(session);
-            if pred(&screen) {
-                return screen;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("{what} never appeared; screen:\n{screen}");
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let socket = self.cmd(&["display-message", "-p", "#{socket_path}"]);
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
-        // tmux leaves its socket file behind.
-        let socket = socket.trim();
-        if socket.ends_with(&self.socket) {
-            let _ = std::fs::remove_file(socket);
-        }
-    }
 }
 
 /// Waits until `probe` gives `Some`, for at most 20 s; panics with `context()` otherwise.
@@ -209,7 +116,10 @@ fn compose_and_acknowledge_from_the_tui() {
     let xdg_data = root.join("data").display().to_string();
     let xdg_cache = root.join("cache").display().to_string();
     let editor_s = editor.display().to_string();
-    let tmux = Tmux::new("compose");
+    let tmux = Tmux::new("sretop-handoff-tui", "compose")
+        // The server gets no `$VISUAL` (it would win over `$EDITOR`) and no `$SRETOP_CONFIG`.
+        .env_remove("VISUAL")
+        .env_remove("SRETOP_CONFIG");
     tmux.start(
         "h",
         &[

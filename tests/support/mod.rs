@@ -394,3 +394,140 @@ impl AlertStack {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// A real terminal: tmux, driven with `send-keys` and read with `capture-pane`
+// ---------------------------------------------------------------------------------------------
+
+/// A tmux server of our own (its own socket), killed on drop (and its socket file removed),
+/// that remembers every screen it captured.
+pub struct Tmux {
+    socket: String,
+    width: u16,
+    height: u16,
+    env_remove: Vec<&'static str>,
+    screens: std::cell::RefCell<Vec<String>>,
+}
+
+impl Tmux {
+    /// A server on socket `{prefix}-{tag}-{pid}`, with 120×40 sessions.
+    pub fn new(prefix: &str, tag: &str) -> Tmux {
+        Tmux {
+            socket: format!("{prefix}-{tag}-{}", std::process::id()),
+            width: 120,
+            height: 40,
+            env_remove: Vec::new(),
+            screens: std::cell::RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Sessions of `width`×`height` instead.
+    pub fn size(mut self, width: u16, height: u16) -> Tmux {
+        self.width = width;
+        self.height = height;
+        self
+    }
+
+    /// The server (started by the first session) does not inherit `var`.
+    pub fn env_remove(mut self, var: &'static str) -> Tmux {
+        self.env_remove.push(var);
+        self
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// A detached session running `shell_cmd` with `env` added.
+    pub fn start(&self, session: &str, env: &[(&str, &str)], shell_cmd: &str) {
+        let (width, height) = (self.width.to_string(), self.height.to_string());
+        let mut cmd = Command::new("tmux");
+        cmd.args([
+            "-L",
+            &self.socket,
+            "new-session",
+            "-d",
+            "-s",
+            session,
+            "-x",
+            &width,
+            "-y",
+            &height,
+        ]);
+        for (k, v) in env {
+            cmd.arg("-e").arg(format!("{k}={v}"));
+        }
+        cmd.arg(shell_cmd).env("TERM", "xterm-256color");
+        for var in &self.env_remove {
+            cmd.env_remove(var);
+        }
+        let out = cmd.output().expect("tmux runs");
+        assert!(
+            out.status.success(),
+            "tmux: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    pub fn screen(&self, session: &str) -> String {
+        let s = self.cmd(&["capture-pane", "-p", "-t", session]);
+        self.screens.borrow_mut().push(s.clone());
+        s
+    }
+
+    /// Every screen captured so far.
+    pub fn screens(&self) -> std::cell::Ref<'_, Vec<String>> {
+        self.screens.borrow()
+    }
+
+    pub fn keys(&self, session: &str, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", session];
+        args.extend_from_slice(keys);
+        self.cmd(&args);
+    }
+
+    /// Types `text` literally.
+    pub fn type_text(&self, session: &str, text: &str) {
+        self.cmd(&["send-keys", "-t", session, "-l", text]);
+    }
+
+    /// Waits until `pred` holds for the screen, for at most 20 s; panics with the screen
+    /// otherwise.
+    pub fn wait_until(&self, session: &str, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut screen = String::new();
+        while Instant::now() < deadline {
+            screen = self.screen(session);
+            if pred(&screen) {
+                return screen;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("{what} never appeared; screen:\n{screen}");
+    }
+
+    /// Waits until the screen contains `needle`; panics with the screen otherwise.
+    pub fn wait_for(&self, session: &str, needle: &str) -> String {
+        self.wait_until(session, &format!("{needle:?}"), |s| s.contains(needle))
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let socket = self.cmd(&["display-message", "-p", "#{socket_path}"]);
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+        // tmux leaves its socket file behind.
+        let socket = socket.trim();
+        if socket.ends_with(&self.socket) {
+            let _ = std::fs::remove_file(socket);
+        }
+    }
+}
