@@ -14,13 +14,13 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{AlertStack, Tmux, ALERT_RULES, INCIDENT};
+use support::{has_binary, AlertStack, Tmux, ALERT_RULES, INCIDENT};
 
 /// The Alertmanager credential of the TUI test: must never be logged or shown.
 const TOKEN: &str = "s3cr3t-t0ken-XYZ";
@@ -264,15 +264,6 @@ impl Recorder {
     fn sent(&self) -> String {
         String::from_utf8_lossy(&self.sent.lock().unwrap()).to_ascii_lowercase()
     }
-}
-
-fn has_binary(name: &str) -> bool {
-    std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect::<Vec<PathBuf>>())
-        .unwrap_or_default()
-        .into_iter()
-        .chain([PathBuf::from("/usr/bin")])
-        .any(|d| d.join(name).is_file())
 }
 
 // ---------------------------------------------------------------------------------------------

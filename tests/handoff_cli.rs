@@ -227,21 +227,7 @@ impl Env {
 
     /// The saved notes (`notes/*.md`, not drafts, temp files or the lock).
     fn saved_notes(&self) -> Vec<PathBuf> {
-        let Ok(entries) = std::fs::read_dir(self.notes()) else {
-            return Vec::new();
-        };
-        let mut notes: Vec<PathBuf> = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.is_file())
-            .filter(|p| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.ends_with(".md") && !n.starts_with('.'))
-            })
-            .collect();
-        notes.sort();
-        notes
+        support::note_files(&self.notes())
     }
 
     fn draft(&self, user: &str) -> PathBuf {

@@ -8,25 +8,16 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use support::Tmux;
+use support::{has_binary, note_files, Tmux};
 
 /// The tip the test's editor adds under `## Tips`.
 const TIP: &str = "written in the TUI test";
 
 /// What the test's editor prints to the terminal.
 const EDITOR_SAYS: &str = "the-editor-was-here";
-
-fn has_binary(name: &str) -> bool {
-    std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect::<Vec<PathBuf>>())
-        .unwrap_or_default()
-        .into_iter()
-        .chain([PathBuf::from("/usr/bin")])
-        .any(|d| d.join(name).is_file())
-}
 
 /// Waits until `probe` gives `Some`, for at most 20 s; panics with `context()` otherwise.
 fn wait_for<T>(
@@ -46,25 +37,6 @@ fn wait_for<T>(
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-/// The note files in `dir` (`*.md`, not the temp files, not the drafts).
-fn note_files(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut out: Vec<PathBuf> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_file())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.ends_with(".md") && !n.starts_with('.'))
-        })
-        .collect();
-    out.sort();
-    out
 }
 
 #[test]

@@ -531,3 +531,32 @@ impl Drop for Tmux {
         }
     }
 }
+
+/// Whether `name` is an executable on `PATH` (or in /usr/bin), for tests that skip without it.
+pub fn has_binary(name: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<PathBuf>>())
+        .unwrap_or_default()
+        .into_iter()
+        .chain([PathBuf::from("/usr/bin")])
+        .any(|d| d.join(name).is_file())
+}
+
+/// The handoff note files in `dir` (`*.md`, not the temp files, not the drafts), sorted.
+pub fn note_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.ends_with(".md") && !n.starts_with('.'))
+        })
+        .collect();
+    out.sort();
+    out
+}
