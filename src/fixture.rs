@@ -239,6 +239,7 @@ pub fn answer(app: &mut App, cmds: Vec<Cmd>, now: DateTime<Utc>, error: Option<&
             query: f.query,
             generation: f.generation,
             window: f.window,
+            frame: f.frame,
             result,
         }));
         let more = app.update(msg, now);

@@ -167,6 +167,14 @@ fn default_log_path() -> Option<PathBuf> {
     Some(dir.join("sretop").join("sretop.log"))
 }
 
+/// A seed that differs from one process to the next.
+fn jitter_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    nanos ^ (u64::from(std::process::id()) << 32)
+}
+
 async fn dashboard(
     config: Config,
     tz: chrono::FixedOffset,
@@ -177,6 +185,8 @@ async fn dashboard(
 ) -> Result<ExitCode, String> {
     let mut app = App::new(config, Utc::now(), tz);
     app.user = local_user();
+    // Many sretops against one Prometheus do not poll in lockstep.
+    app.jitter = Some(jitter_seed());
     app.degrade = degrade;
     // Shown in the status line for the whole session, not just before the screen clears.
     app.warnings = warnings;
@@ -229,6 +239,8 @@ async fn snapshot_cmd(
     let mut app = App::new(config, now, tz);
     app.warnings = warnings;
     app.view = view;
+    // The same step the dashboard would use on a screen this wide.
+    app.set_width(args.width);
     app.degrade = degrade;
     if let Some(name) = &args.service {
         app.selected = app

@@ -350,6 +350,7 @@ pub async fn fetch(clients: &Clients, f: Fetch) -> Msg {
         query: f.query,
         generation: f.generation,
         window: f.window,
+        frame: f.frame,
         result,
     }))
 }
@@ -433,7 +434,15 @@ where
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut quit = signal(SignalKind::quit())?;
 
-    let mut cmds = app.update(Msg::Tick, Utc::now());
+    // The first fetches already ask for a step that fits the screen.
+    let first = match terminal.size() {
+        Ok(size) => Msg::Resize {
+            width: size.width,
+            height: size.height,
+        },
+        Err(_) => Msg::Tick,
+    };
+    let mut cmds = app.update(first, Utc::now());
     loop {
         let (compose, rest): (Vec<Cmd>, Vec<Cmd>) = std::mem::take(&mut cmds)
             .into_iter()
@@ -497,7 +506,7 @@ where
         let msg = tokio::select! {
             event = input.next() => match event {
                 Some(Ok(Event::Key(key))) => Msg::Key(key),
-                Some(Ok(Event::Resize(..))) => Msg::Resize,
+                Some(Ok(Event::Resize(width, height))) => Msg::Resize { width, height },
                 Some(Ok(Event::Paste(text))) => Msg::Paste(text),
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => {

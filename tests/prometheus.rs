@@ -290,3 +290,99 @@ async fn bad_promql_is_shown_not_fatal() {
         .and_then(Series::current)
         .is_some());
 }
+
+/// A refresh asks only for the new tail of each range, and the series it merges are the same
+/// as a whole fetch of the same window from the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tail_fetches_merge_into_what_a_whole_fetch_returns() {
+    use sretop::app::{Cmd, Msg, Plan};
+    let stack = Stack::start(Flavor::Prometheus);
+    let url = stack.server.url();
+    let c = client(&url);
+    wait_for_data(&c).await;
+    // Some history for the first round to hold.
+    tokio::time::sleep(StdDuration::from_secs(15)).await;
+    // Two rounds, in the past so every sample of both windows has been ingested.
+    let t1 = Utc::now() - Duration::seconds(3);
+    let t0 = t1 - Duration::seconds(20);
+    let mut app = App::new(config(&url, ""), t0, utc());
+    // Wide enough for the finest step (5 s over 15 minutes), so the few seconds of data the
+    // fresh server holds span several points.
+    app.set_width(300);
+    let clients = Clients::new([c.clone()]);
+    poll_once(&mut app, &clients, t0).await;
+    let cmds = app.update(Msg::Tick, t1);
+    let fetches: Vec<_> = cmds
+        .iter()
+        .filter_map(|c| match c {
+            Cmd::Fetch(f) => Some(f.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(!fetches.is_empty());
+    let mut asked = 0;
+    for f in &fetches {
+        assert!(f.is_tail(), "{f:?}");
+        assert!(
+            f.window.len() <= 8,
+            "a tail of a few points: {:?}",
+            f.window
+        );
+        asked += f.window.len();
+    }
+    for cmd in cmds {
+        if let Some(msg) = sretop::runtime::execute(&clients, cmd).await {
+            app.update(msg, t1);
+        }
+    }
+    let mut compared = 0;
+    for f in &fetches {
+        let Plan::Signal(plan) = &app.queries[f.query].plan else {
+            continue;
+        };
+        let w = f.frame;
+        let whole = c
+            .query_range(&f.promql, w.start_time(), w.end_time(), w.step_duration())
+            .await
+            .expect("whole fetch");
+        let QueryData::Matrix(series) = whole.data else {
+            panic!("matrix expected")
+        };
+        for (i, name) in SERVICES.iter().enumerate() {
+            let svc = &app.services[i];
+            let held = match &plan.kind {
+                sretop::domain::signals::SignalKind::Traffic => svc.traffic.as_ref(),
+                sretop::domain::signals::SignalKind::Errors => svc.errors.as_ref(),
+                sretop::domain::signals::SignalKind::Latency { quantile } => svc
+                    .latency
+                    .iter()
+                    .find(|(q, _)| q == quantile)
+                    .and_then(|(_, s)| s.as_ref()),
+                sretop::domain::signals::SignalKind::Saturation { gauge } => svc
+                    .saturation
+                    .iter()
+                    .find(|(g, _)| g == gauge)
+                    .and_then(|(_, s)| s.as_ref()),
+            }
+            .unwrap_or_else(|| panic!("{name}: nothing held for {}", f.promql));
+            let expected = series
+                .iter()
+                .find(|s| s.metric.get("service").map(String::as_str) == Some(*name))
+                .map(|s| Series::from_samples(w, s.values.iter().map(|p| (p.t, p.v))))
+                .unwrap_or_else(|| Series::empty(w));
+            assert_eq!(held.window, w);
+            for (k, (a, b)) in held.values.iter().zip(&expected.values).enumerate() {
+                match (a, b) {
+                    (Some(a), Some(b)) => {
+                        assert!(close(*a, *b), "{name} {} #{k}: {a} vs {b}", f.promql)
+                    }
+                    (None, None) => {}
+                    _ => panic!("{name} {} point {k}: {a:?} vs {b:?}", f.promql),
+                }
+            }
+            compared += expected.values.iter().flatten().count();
+        }
+    }
+    assert!(compared > 60, "too little data compared: {compared}");
+    eprintln!("tail points asked: {asked}; whole-window points compared: {compared}");
+}

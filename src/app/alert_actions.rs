@@ -358,6 +358,7 @@ impl App {
             Some(AlertFeed::PromRules) => self.alert_refresh().max(chrono::Duration::seconds(60)),
             _ => self.alert_refresh(),
         };
+        let every = every + super::jitter_delay(self.jitter, 3 + f.poll as u64, self.now, every);
         let (feed, source) = match self.alerts.polls.get(f.poll) {
             Some(p) => (p.feed, p.source.clone()),
             None => return,

@@ -39,6 +39,13 @@ pub const TARGET_POINTS: i64 = 240;
 pub const MIN_STEP_SECS: i64 = 5;
 /// A down source is retried after 1 s, 2 s, 4 s … up to this.
 pub const MAX_BACKOFF_SECS: i64 = 30;
+/// A tail fetch asks again for at least this much of what it already holds: the newest
+/// points were evaluated moments after their time, and a scrape still in flight then may
+/// have changed them since.
+pub const TAIL_OVERLAP_SECS: i64 = 15;
+/// The fewest and most points a range query asks for, whatever the terminal's width.
+pub const MIN_POINTS: i64 = 60;
+pub const MAX_POINTS: i64 = 1000;
 
 /// The screens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,8 +133,12 @@ impl View {
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
-    /// The terminal changed size; only a redraw is needed.
-    Resize,
+    /// The terminal's size (at start and whenever it changes): a redraw, and the step of
+    /// the range queries follows the width.
+    Resize {
+        width: u16,
+        height: u16,
+    },
     /// Text pasted into the terminal (bracketed paste): goes into the field being edited.
     Paste(String),
     /// The clock moved (about once a second).
@@ -169,7 +180,10 @@ pub enum Msg {
 pub struct Fetched {
     pub query: usize,
     pub generation: u64,
+    /// The window asked for (the new tail only, when the rest is held).
     pub window: Window,
+    /// The whole window the answer belongs to.
+    pub frame: Window,
     pub result: Result<QueryResponse, PromError>,
 }
 
@@ -238,9 +252,20 @@ pub struct Fetch {
     pub generation: u64,
     pub source: String,
     pub promql: String,
-    /// For a range query the window; for an instant query, evaluated at `window.end`.
+    /// For a range query the window asked for; for an instant query, evaluated at
+    /// `window.end`.
     pub window: Window,
+    /// The whole window the answer is laid on: `window` itself, or a longer one whose older
+    /// part is already held and only the tail (`window`) is fetched.
+    pub frame: Window,
     pub instant: bool,
+}
+
+impl Fetch {
+    /// Only the new tail of the frame is asked for.
+    pub fn is_tail(&self) -> bool {
+        self.window != self.frame
+    }
 }
 
 /// Thresholds of one service, overrides applied.
@@ -379,6 +404,9 @@ pub struct QueryState {
     pub failures: u32,
     /// The last answer was a transport failure (connection, timeout, 5xx).
     pub transport_failing: bool,
+    /// The window whose data is held (golden signals): the next fetch asks only for what
+    /// came after it. Cleared when the window changes meaning (range, pan, context).
+    pub held: Option<Window>,
 }
 
 /// Health of one source (Prometheus server).
@@ -447,6 +475,10 @@ pub struct App {
     pub handoff_dir: Option<PathBuf>,
     /// Colour and glyph limits of the terminal (`NO_COLOR`, ASCII), applied to every frame.
     pub degrade: crate::ui::degrade::Degrade,
+    /// Spreads the polls of many sretops over time: `Some(seed)` delays each round by up to
+    /// a tenth of its cadence (the same delay for every query of the round, so they stay on
+    /// one window). `None` (tests, one-shot snapshots): exactly on the cadence.
+    pub jitter: Option<u64>,
     /// Work asked for by a key press (copy, confirmed writes), handed out by `update`.
     pending: Vec<Cmd>,
 }
@@ -495,6 +527,7 @@ impl App {
                 .clone()
                 .or_else(crate::store::handoff::HandoffStore::default_dir),
             pending: Vec::new(),
+            jitter: None,
             degrade: Default::default(),
             config,
         };
@@ -569,6 +602,7 @@ impl App {
                 dispatched: None,
                 failures: 0,
                 transport_failing: false,
+                held: None,
             })
             .collect();
         self.selected = self.selected.min(self.services.len().saturating_sub(1));
@@ -672,6 +706,13 @@ impl App {
         Duration::from_secs(configured.max(step).max(1)).to_string()
     }
 
+    /// The terminal is `width` columns wide: range queries ask for no more points than the
+    /// widest chart can draw (a braille chart at full width draws about one point per
+    /// column). A new step means the next fetch is a whole one.
+    pub fn set_width(&mut self, width: u16) {
+        self.points = i64::from(width).clamp(MIN_POINTS, MAX_POINTS);
+    }
+
     pub fn refresh_secs(&self) -> i64 {
         cadence_secs(self.config.refresh)
     }
@@ -686,7 +727,10 @@ impl App {
                     self.on_key(&key);
                 }
             }
-            Msg::Resize => self.dirty = true,
+            Msg::Resize { width, .. } => {
+                self.dirty = true;
+                self.set_width(width);
+            }
             Msg::Paste(text) => self.on_paste(&text),
             Msg::Tick => {
                 let before = self.alerts.new_since.len();
@@ -989,6 +1033,7 @@ impl App {
         self.generation += 1;
         for q in &mut self.queries {
             q.next_due = Some(self.now);
+            q.held = None;
         }
         self.request_chart();
     }
@@ -1019,6 +1064,10 @@ impl App {
                 },
             };
             let q = &mut self.queries[i];
+            let request = match &q.plan {
+                Plan::Signal(_) => tail_window(q.held, fetch_window),
+                Plan::Slo(_) => fetch_window,
+            };
             q.in_flight = Some(self.generation);
             q.dispatched = Some(self.now);
             q.last_promql = Some(promql.clone());
@@ -1027,7 +1076,8 @@ impl App {
                 generation: self.generation,
                 source: q.plan.source().to_string(),
                 promql,
-                window: fetch_window,
+                window: request,
+                frame: fetch_window,
                 instant,
             }));
         }
@@ -1098,8 +1148,14 @@ impl App {
         let long_refresh = chrono::Duration::seconds(
             cadence_secs(self.config.slo_defaults.long_refresh).max(self.refresh_secs()),
         );
+        let slo_refresh = self
+            .config
+            .slo_defaults
+            .refresh
+            .map_or(refresh, |d| chrono::Duration::seconds(cadence_secs(d)));
         let live = self.is_live();
         let now = self.now;
+        let seed = self.jitter;
         let Some(q) = self.queries.get_mut(f.query) else {
             return;
         };
@@ -1116,10 +1172,12 @@ impl App {
         // (not the arrival) keeps them on one schedule and so on one window.
         let round = q.dispatched.unwrap_or(now);
         let source_name = q.plan.source().to_string();
-        let every = match &q.plan {
-            Plan::Slo(p) if p.slow => long_refresh,
-            _ => refresh,
+        let (every, kind) = match &q.plan {
+            Plan::Slo(p) if p.slow => (long_refresh, 2),
+            Plan::Slo(_) => (slo_refresh, 1),
+            Plan::Signal(_) => (refresh, 0),
         };
+        let every = every + jitter_delay(seed, kind, round, every);
         match f.result {
             Ok(resp) => {
                 q.last_ok = Some(now);
@@ -1135,7 +1193,14 @@ impl App {
                 source.down_since = None;
                 source.last_error = None;
                 match plan {
-                    Plan::Signal(plan) => self.apply(&plan, f.window, resp.data),
+                    Plan::Signal(plan) => {
+                        let whole = self.apply(&plan, f.frame, f.window, resp.data);
+                        if let Some(q) = self.queries.get_mut(f.query) {
+                            // A merge that could not line up (the step changed in between)
+                            // leaves nothing whole to extend: the next fetch is a full one.
+                            q.held = whole.then_some(f.frame);
+                        }
+                    }
                     Plan::Slo(plan) => self.apply_slo(&plan, f.window, resp.data),
                 }
             }
@@ -1219,45 +1284,62 @@ impl App {
         }
     }
 
-    /// Lays a successful answer onto the services it serves.
-    fn apply(&mut self, plan: &QueryPlan, window: Window, data: QueryData) {
+    /// Lays a successful answer onto the services it serves: the whole `frame`, or only its
+    /// tail (`request`) merged onto what is held. Returns whether every series now covers the
+    /// whole frame.
+    fn apply(&mut self, plan: &QueryPlan, frame: Window, request: Window, data: QueryData) -> bool {
         let series = labelled(data);
         let mut found: BTreeMap<usize, Series> = BTreeMap::new();
         let count = series.len();
         for (labels, samples) in &series {
             for svc in plan.services_for(labels, count) {
-                found.insert(svc, Series::from_samples(window, samples.iter().copied()));
+                found.insert(svc, Series::from_samples(request, samples.iter().copied()));
             }
         }
+        let mut whole = true;
         for member in &plan.members {
             let Some(svc) = self.services.get_mut(member.service) else {
                 continue;
             };
             // A service absent from the answer has no data in this window (for errors: no
             // error series yet, which with traffic present means zero errors).
-            let s = found
+            let tail = found
                 .remove(&member.service)
-                .unwrap_or_else(|| Series::empty(window));
-            match &plan.kind {
-                SignalKind::Traffic => svc.traffic = Some(s),
-                SignalKind::Errors => svc.errors = Some(s),
-                SignalKind::Latency { quantile } => {
-                    if let Some(slot) = svc.latency.iter_mut().find(|(q, _)| q == quantile) {
-                        slot.1 = Some(s);
+                .unwrap_or_else(|| Series::empty(request));
+            let slot = match &plan.kind {
+                SignalKind::Traffic => Some(&mut svc.traffic),
+                SignalKind::Errors => Some(&mut svc.errors),
+                SignalKind::Latency { quantile } => svc
+                    .latency
+                    .iter_mut()
+                    .find(|(q, _)| q == quantile)
+                    .map(|(_, s)| s),
+                SignalKind::Saturation { gauge } => svc
+                    .saturation
+                    .iter_mut()
+                    .find(|(g, _)| g == gauge)
+                    .map(|(_, s)| s),
+            };
+            let Some(slot) = slot else { continue };
+            *slot = Some(if request == frame {
+                tail
+            } else {
+                match Series::merge_tail(slot.as_ref(), frame, request.start, &tail) {
+                    Some(merged) => merged,
+                    None => {
+                        whole = false;
+                        Series::merge_tail(None, frame, request.start, &tail)
+                            .unwrap_or_else(|| Series::empty(frame))
                     }
                 }
-                SignalKind::Saturation { gauge } => {
-                    if let Some(slot) = svc.saturation.iter_mut().find(|(g, _)| g == gauge) {
-                        slot.1 = Some(s);
-                    }
-                }
-            }
+            });
             if matches!(plan.kind, SignalKind::Traffic | SignalKind::Errors) {
                 if let (Some(traffic), Some(errors)) = (&svc.traffic, &svc.errors) {
                     svc.error_ratio = Some(Series::ratio(Some(errors), traffic));
                 }
             }
         }
+        whole
     }
 
     pub fn selected_slo(&self) -> Option<&SloState> {
@@ -1312,6 +1394,50 @@ impl App {
 
 /// A polling cadence in seconds, kept within 1 s … 1 day whatever the config says, so schedule
 /// arithmetic on it can never overflow.
+/// The part of `frame` still to fetch when the data of `held` is on hand: from shortly
+/// before `held` ends (see [`TAIL_OVERLAP_SECS`]) to the end of `frame`, on the same grid.
+/// The whole frame when nothing usable is held: nothing yet, another step or grid, or a gap
+/// (what is held ends before the frame starts).
+pub fn tail_window(held: Option<Window>, frame: Window) -> Window {
+    let Some(h) = held else { return frame };
+    let step = frame.step;
+    let same_grid = h.step == step && (h.end - frame.end) % step == 0;
+    if !same_grid || h.end < frame.start || h.end > frame.end {
+        return frame;
+    }
+    let from = h.end - TAIL_OVERLAP_SECS.max(step);
+    // Onto the frame's grid, rounding up (a tail never starts before the frame).
+    let k = (from - frame.start + step - 1).div_euclid(step).max(0);
+    Window {
+        start: frame.start + k * step,
+        ..frame
+    }
+}
+
+/// How much later than its cadence a round goes out: up to a tenth of the cadence (at most
+/// 30 s), the same for every query of one kind and round, different from one sretop to the
+/// next (the seed) and from one round to the next. Zero without a seed.
+pub fn jitter_delay(
+    seed: Option<u64>,
+    kind: u64,
+    round: DateTime<Utc>,
+    every: chrono::Duration,
+) -> chrono::Duration {
+    let Some(seed) = seed else {
+        return chrono::Duration::zero();
+    };
+    let span = (every.num_milliseconds() / 10).clamp(0, 30_000);
+    if span == 0 {
+        return chrono::Duration::zero();
+    }
+    // splitmix64 over (seed, kind, round): cheap, well spread, no state to keep.
+    let mut x = seed ^ kind.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ round.timestamp() as u64;
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^= x >> 31;
+    chrono::Duration::milliseconds((x % span as u64) as i64)
+}
+
 pub fn cadence_secs(d: Duration) -> i64 {
     i64::try_from(d.as_secs())
         .unwrap_or(i64::MAX)
@@ -1379,6 +1505,7 @@ services: [{name: api}, {name: checkout}]
             query: f.query,
             generation: f.generation,
             window: f.window,
+            frame: f.frame,
             result,
         }))
     }
@@ -1521,6 +1648,198 @@ services: [{name: api}, {name: checkout}]
         // Due one refresh after the round was sent (t0), whenever the answers came back.
         assert!(app.update(Msg::Tick, t(14)).is_empty());
         assert_eq!(app.update(Msg::Tick, t(15)).len(), 5);
+    }
+
+    /// Answers every fetch with one point per step for `api`, valued `v(t)`.
+    fn answer_all(app: &mut App, cmds: &[Cmd], at: DateTime<Utc>, v: impl Fn(i64) -> f64) {
+        for f in fetches(cmds) {
+            let w = f.window;
+            let values = (0..w.len() as i64)
+                .map(|i| Sample {
+                    t: (w.start + i * w.step) as f64,
+                    v: v(w.start + i * w.step),
+                })
+                .collect();
+            let resp = QueryResponse {
+                data: QueryData::Matrix(vec![RangeSeries {
+                    metric: [("service".to_string(), "api".to_string())].into(),
+                    values,
+                }]),
+                warnings: vec![],
+            };
+            app.update(answer(f, Ok(resp)), at);
+        }
+    }
+
+    #[test]
+    fn later_refreshes_fetch_only_the_tail_and_merge_it() {
+        let mut app = app();
+        // The runtime's first message: the screen's size, and the first round.
+        let first = app.update(
+            Msg::Resize {
+                width: 160,
+                height: 48,
+            },
+            t(0),
+        );
+        let fs = fetches(&first);
+        assert!(
+            fs.iter().all(|f| !f.is_tail()),
+            "nothing held: whole windows"
+        );
+        let frame0 = fs[0].frame;
+        // 1h over 160 columns: a 30 s step, 121 points.
+        assert_eq!((frame0.step, frame0.len()), (30, 121));
+        answer_all(&mut app, &first, t(1), |t| t as f64);
+        // Two steps later only the new points (and the last one held) are asked for.
+        let next = app.update(Msg::Tick, t(60));
+        let fs = fetches(&next);
+        assert_eq!(fs.len(), 5);
+        let f = fs[0];
+        assert!(f.is_tail());
+        assert_eq!(f.frame.end, frame0.end + 60);
+        assert_eq!(f.window.end, f.frame.end);
+        assert_eq!(f.window.step, 30);
+        assert_eq!(
+            f.window.start,
+            frame0.end - 30,
+            "from one step before what is held"
+        );
+        assert_eq!(f.window.len(), 4, "4 points instead of 121");
+        // The tail says something else for the overlapping point: the newer answer wins.
+        answer_all(&mut app, &next, t(61), |t| {
+            if t == frame0.end {
+                -1.0
+            } else {
+                t as f64
+            }
+        });
+        let traffic = app.services[0].traffic.clone().expect("traffic");
+        assert_eq!(traffic.window, f.frame);
+        assert_eq!(traffic.values.len(), 121);
+        assert_eq!(traffic.current(), Some(f.frame.end as f64));
+        assert_eq!(traffic.at(frame0.end), Some(-1.0));
+        assert_eq!(
+            traffic.at(f.frame.start),
+            Some(f.frame.start as f64),
+            "old points kept from the first answer"
+        );
+        assert!(traffic.values.iter().all(Option::is_some), "no holes");
+        // A range change refetches whole.
+        let cmds = app.update(key('+'), t(62));
+        assert!(fetches(&cmds).iter().all(|f| !f.is_tail()));
+    }
+
+    #[test]
+    fn a_new_width_or_a_gap_refetches_the_whole_window() {
+        let mut app = app();
+        app.set_width(160);
+        let cmds = app.update(Msg::Tick, t(0));
+        answer_all(&mut app, &cmds, t(1), |_| 1.0);
+        // Narrower: a coarser step, nothing held on that grid.
+        let cmds = app.update(
+            Msg::Resize {
+                width: 80,
+                height: 24,
+            },
+            t(15),
+        );
+        let fs = fetches(&cmds);
+        assert!(!fs.is_empty() && fs.iter().all(|f| !f.is_tail()));
+        assert_eq!(fs[0].frame.step, 60);
+        answer_all(&mut app, &cmds, t(16), |_| 1.0);
+        // The source is down for longer than the range: what is held ends before the new
+        // window starts, so there is nothing to extend.
+        let cmds = app.update(Msg::Tick, t(30));
+        for f in fetches(&cmds) {
+            app.update(answer(f, Err(refused())), t(30));
+        }
+        let cmds = app.update(Msg::Tick, t(30 + 3 * 3600));
+        let fs = fetches(&cmds);
+        assert!(!fs.is_empty() && fs.iter().all(|f| !f.is_tail()), "{fs:?}");
+    }
+
+    #[test]
+    fn tail_windows_stay_on_the_frame_grid() {
+        let frame = Window {
+            start: 1000,
+            end: 4600,
+            step: 30,
+        };
+        // Nothing held, another step, a gap, a held window ahead of the frame: whole.
+        assert_eq!(tail_window(None, frame), frame);
+        assert_eq!(
+            tail_window(Some(Window { step: 15, ..frame }), frame),
+            frame
+        );
+        let old = Window {
+            start: -5000,
+            end: 900,
+            step: 30,
+        };
+        assert_eq!(tail_window(Some(old), frame), frame);
+        let ahead = Window {
+            start: 1030,
+            end: 4630,
+            step: 30,
+        };
+        assert_eq!(tail_window(Some(ahead), frame), frame);
+        // Held up to 4540: ask from 4510 (one step back) to 4600.
+        let held = Window {
+            start: 940,
+            end: 4540,
+            step: 30,
+        };
+        assert_eq!(
+            tail_window(Some(held), frame),
+            Window {
+                start: 4510,
+                ..frame
+            }
+        );
+        // A 5 s step still goes back 15 s.
+        let fine = Window {
+            start: 1000,
+            end: 1300,
+            step: 5,
+        };
+        let held = Window {
+            start: 990,
+            end: 1290,
+            step: 5,
+        };
+        assert_eq!(tail_window(Some(held), fine).start, 1275);
+    }
+
+    #[test]
+    fn jitter_delays_a_whole_round_by_up_to_a_tenth() {
+        let every = chrono::Duration::seconds(15);
+        assert_eq!(jitter_delay(None, 0, t(0), every), chrono::Duration::zero());
+        let delays: Vec<i64> = (0..200)
+            .map(|i| jitter_delay(Some(42), 0, t(i * 15), every).num_milliseconds())
+            .collect();
+        assert!(delays.iter().all(|d| (0..1500).contains(d)), "{delays:?}");
+        let distinct: std::collections::BTreeSet<_> = delays.iter().collect();
+        assert!(distinct.len() > 100, "spread out, not one fixed offset");
+        assert_ne!(
+            jitter_delay(Some(1), 0, t(0), every),
+            jitter_delay(Some(2), 0, t(0), every),
+            "two sretops, two offsets"
+        );
+        // In the app: every query of the round is due again at the same, delayed time.
+        let mut app = app();
+        app.jitter = Some(7);
+        let cmds = app.update(Msg::Tick, t(0));
+        answer_all(&mut app, &cmds, t(1), |_| 1.0);
+        let dues: std::collections::BTreeSet<_> = app
+            .queries
+            .iter()
+            .filter(|q| matches!(q.plan, Plan::Signal(_)))
+            .filter_map(|q| q.next_due)
+            .collect();
+        assert_eq!(dues.len(), 1, "one round");
+        let due = *dues.iter().next().expect("due");
+        assert!(due >= t(15) && due < t(15) + chrono::Duration::milliseconds(1500));
     }
 
     #[test]

@@ -207,8 +207,11 @@ pub struct SloDefaults {
     pub alert_windows: Option<String>,
     /// Burn rates over fewer events than this are shown as weak (low traffic).
     pub min_events: f64,
+    /// How often the short burn-rate windows are re-evaluated; default: the top-level
+    /// `refresh`.
+    pub refresh: Option<Duration>,
     /// How often the long windows (the SLO window itself, days-long burn windows) are
-    /// re-evaluated; the short ones follow `refresh`.
+    /// re-evaluated.
     pub long_refresh: Duration,
 }
 
@@ -222,6 +225,7 @@ impl Default for SloDefaults {
             budgeting: Budgeting::Occurrences,
             alert_windows: None,
             min_events: 100.0,
+            refresh: None,
             long_refresh: Duration::from_secs(300),
         }
     }

@@ -30,6 +30,40 @@ impl Series {
         series
     }
 
+    /// The value at time `t`, if `t` is on this series' grid and has a value.
+    pub fn at(&self, t: i64) -> Option<f64> {
+        let i = self.window.index_of(t as f64)?;
+        self.values.get(i).copied().flatten()
+    }
+
+    /// Lays a tail answer onto `frame`: points at or after `tail_start` come from `tail`,
+    /// earlier ones from `held` (what was fetched before, matched by time). What neither covers
+    /// is a gap. `None` when the two grids differ (another step): the caller refetches whole.
+    pub fn merge_tail(
+        held: Option<&Series>,
+        frame: Window,
+        tail_start: i64,
+        tail: &Series,
+    ) -> Option<Series> {
+        if tail.window.step != frame.step || held.is_some_and(|h| h.window.step != frame.step) {
+            return None;
+        }
+        let values = (0..frame.len())
+            .map(|i| {
+                let t = frame.start + i as i64 * frame.step;
+                if t >= tail_start {
+                    tail.at(t)
+                } else {
+                    held.and_then(|h| h.at(t))
+                }
+            })
+            .collect();
+        Some(Series {
+            window: frame,
+            values,
+        })
+    }
+
     /// The value at the right edge of the window: what Prometheus answers for an instant
     /// query at `window.end`.
     pub fn current(&self) -> Option<f64> {
@@ -167,6 +201,44 @@ mod tests {
         let num = Series::from_samples(shifted, [(20.0, 1.0), (30.0, 2.0), (40.0, 3.0)]);
         let r = Series::ratio(Some(&num), &den);
         assert_eq!(r.values[2..], [Some(0.1), Some(0.2), Some(0.3)]);
+    }
+
+    #[test]
+    fn a_tail_merges_onto_what_is_held() {
+        let held = Series::from_samples(
+            window(),
+            [(0.0, 1.0), (10.0, 2.0), (30.0, 3.0), (40.0, 4.0)],
+        );
+        // The window moved on by two steps; the tail refetches from 30 (the last point may
+        // have changed since it was first evaluated).
+        let frame = Window {
+            start: 20,
+            end: 60,
+            step: 10,
+        };
+        let tail_window = Window {
+            start: 30,
+            end: 60,
+            step: 10,
+        };
+        let tail = Series::from_samples(tail_window, [(30.0, 3.5), (50.0, 5.0), (60.0, 6.0)]);
+        let merged = Series::merge_tail(Some(&held), frame, 30, &tail).expect("same step");
+        assert_eq!(merged.window, frame);
+        // 20: held had none; 30: the tail wins; 40: the tail has none, so none (not the held
+        // value: the tail is the newer answer for that time); 50, 60: new.
+        assert_eq!(
+            merged.values,
+            vec![None, Some(3.5), None, Some(5.0), Some(6.0)]
+        );
+        // Nothing held: only the tail.
+        let alone = Series::merge_tail(None, frame, 30, &tail).expect("same step");
+        assert_eq!(
+            alone.values,
+            vec![None, Some(3.5), None, Some(5.0), Some(6.0)]
+        );
+        // Another step: refuse, the caller refetches the whole window.
+        let coarse = Window { step: 20, ..frame };
+        assert!(Series::merge_tail(Some(&held), coarse, 30, &tail).is_none());
     }
 
     #[test]
