@@ -18,7 +18,7 @@ use ratatui::backend::Backend;
 use ratatui::Terminal;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
-use tokio::task::JoinSet;
+use tokio::task::{AbortHandle, JoinSet};
 
 use crate::app::alerts::{AlertData, AlertFeed, AlertFetched, ExprFetched};
 use crate::app::handoff::{HandoffList, NoteRow};
@@ -357,14 +357,20 @@ pub async fn fetch(clients: &Clients, f: Fetch) -> Msg {
 
 /// Starts the network commands as tasks; returns the bytes the terminal-only ones (bell,
 /// clipboard) want written.
+///
+/// A fetch for a query that still has one running (sent for a window since left: another
+/// range, pan or context) cancels the older one: its answer would be dropped anyway, and
+/// closing the connection lets Prometheus stop evaluating it.
 fn spawn(
     cmds: Vec<Cmd>,
     clients: &Clients,
     tx: &mpsc::UnboundedSender<Msg>,
     tasks: &mut JoinSet<()>,
     writes: &mut JoinSet<()>,
+    running: &mut HashMap<usize, AbortHandle>,
 ) -> String {
     let mut out = String::new();
+    running.retain(|_, h| !h.is_finished());
     for cmd in cmds {
         match cmd {
             Cmd::Bell => out.push('\x07'),
@@ -372,18 +378,25 @@ fn spawn(
             cmd => {
                 let clients = clients.clone();
                 let tx = tx.clone();
+                let query = match &cmd {
+                    Cmd::Fetch(f) => Some(f.query),
+                    _ => None,
+                };
                 let set = match cmd {
                     Cmd::CreateSilence { .. }
                     | Cmd::ExpireSilence { .. }
                     | Cmd::AckHandoff { .. } => &mut *writes,
                     _ => &mut *tasks,
                 };
-                set.spawn(async move {
+                let handle = set.spawn(async move {
                     if let Some(msg) = execute(&clients, cmd).await {
                         // The receiver is gone only when we are shutting down.
                         let _ = tx.send(msg);
                     }
                 });
+                if let Some(older) = query.and_then(|q| running.insert(q, handle)) {
+                    older.abort();
+                }
             }
         }
     }
@@ -426,6 +439,7 @@ where
 {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut tasks = JoinSet::new();
+    let mut running = HashMap::new();
     let mut input = EventStream::new();
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -472,7 +486,14 @@ where
             cmds.extend(app.update(msg, Utc::now()));
         }
         cmds.extend(rest);
-        let mut raw = spawn(std::mem::take(&mut cmds), &clients, &tx, &mut tasks, writes);
+        let mut raw = spawn(
+            std::mem::take(&mut cmds),
+            &clients,
+            &tx,
+            &mut tasks,
+            writes,
+            &mut running,
+        );
         if app.quit {
             return Ok(Exit::Quit);
         }
