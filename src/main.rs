@@ -66,7 +66,7 @@ fn real_main(cli: Cli) -> Result<ExitCode, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let degrade = cli.degrade();
+    let degrade = cli.degrade(&config);
     let result = match cli.command {
         None => rt.block_on(dashboard(
             config,
