@@ -269,7 +269,7 @@ async fn snapshot_cmd(
     let buffer = snapshot::render_buffer(&app, args.width, args.height);
     let out = match args.format {
         Format::Text => snapshot::to_text(&buffer),
-        Format::Svg => snapshot::to_svg(&buffer),
+        Format::Svg => snapshot::to_svg_themed(&buffer, app.degrade.theme),
     };
     let mut stdout = std::io::stdout();
     stdout
