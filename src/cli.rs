@@ -33,6 +33,16 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub ascii: bool,
 
+    /// Colour scheme: dark (for a dark terminal background) or light [default: the config's
+    /// `theme:`, else dark].
+    #[arg(long, global = true, value_enum, value_name = "THEME")]
+    pub theme: Option<crate::ui::palette::ThemeName>,
+
+    /// Colours the terminal shows: 16, 256 or truecolor [default: the config's `colors:`, else
+    /// from $COLORTERM and $TERM].
+    #[arg(long, global = true, value_enum, value_name = "N")]
+    pub colors: Option<crate::ui::palette::ColorDepth>,
+
     /// Refuse every write (creating or expiring silences); the keys are hidden.
     #[arg(long, global = true)]
     pub read_only: bool,
@@ -187,12 +197,28 @@ pub struct Overrides<'a> {
 }
 
 impl Cli {
-    /// Colour and glyph limits: the flags, plus `NO_COLOR` and the locale.
-    pub fn degrade(&self) -> crate::ui::degrade::Degrade {
-        let env = crate::ui::degrade::Degrade::from_env(|k| std::env::var(k).ok());
+    /// Colours, theme and glyphs: the flags, then the config's `theme:` and `colors:`, then
+    /// `NO_COLOR`, the locale and the terminal's colour depth from the environment.
+    pub fn degrade(&self, config: &crate::config::Config) -> crate::ui::degrade::Degrade {
+        self.degrade_with(config, |k| std::env::var(k).ok())
+    }
+
+    /// [`degrade`](Self::degrade) with the environment read by `get`.
+    pub fn degrade_with(
+        &self,
+        config: &crate::config::Config,
+        get: impl Fn(&str) -> Option<String>,
+    ) -> crate::ui::degrade::Degrade {
+        let mut env = crate::ui::degrade::Degrade::from_env(get);
+        if matches!(self.command, Some(Command::Snapshot(_))) {
+            // A snapshot is text or SVG, not this terminal: every colour can be kept.
+            env.colors = crate::ui::palette::ColorDepth::TrueColor;
+        }
         crate::ui::degrade::Degrade {
             no_color: self.no_color || env.no_color,
             ascii: self.ascii || env.ascii,
+            theme: self.theme.or(config.theme).unwrap_or_default(),
+            colors: self.colors.or(config.colors).unwrap_or(env.colors),
         }
     }
 
@@ -327,5 +353,36 @@ mod tests {
         let err = apply_overrides(&mut config, bad).expect_err("credentials refused");
         assert!(err.starts_with("--alertmanager:"), "{err}");
         assert!(!err.contains("pw"), "{err}");
+    }
+
+    #[test]
+    fn theme_and_colours_flag_then_config_then_environment() {
+        use crate::ui::palette::{ColorDepth, ThemeName};
+        let env = |k: &str| (k == "TERM").then(|| "screen-256color".to_string());
+        let mut config = crate::config::minimal("http://p:9090");
+        let plain = Cli::try_parse_from(["sretop"]).expect("parses");
+        let d = plain.degrade_with(&config, env);
+        assert_eq!((d.theme, d.colors), (ThemeName::Dark, ColorDepth::Ansi256));
+        config.theme = Some(ThemeName::Light);
+        config.colors = Some(ColorDepth::TrueColor);
+        let d = plain.degrade_with(&config, env);
+        assert_eq!(
+            (d.theme, d.colors),
+            (ThemeName::Light, ColorDepth::TrueColor)
+        );
+        let flags =
+            Cli::try_parse_from(["sretop", "snapshot", "--theme", "dark", "--colors", "16"])
+                .expect("parses");
+        let d = flags.degrade_with(&config, env);
+        assert_eq!((d.theme, d.colors), (ThemeName::Dark, ColorDepth::Ansi16));
+        // A snapshot is not drawn for this terminal: every colour is kept.
+        config.colors = None;
+        let snapshot = Cli::try_parse_from(["sretop", "snapshot"]).expect("parses");
+        assert_eq!(
+            snapshot.degrade_with(&config, env).colors,
+            ColorDepth::TrueColor
+        );
+        assert!(Cli::try_parse_from(["sretop", "--colors", "88"]).is_err());
+        assert!(Cli::try_parse_from(["sretop", "--theme", "solarized"]).is_err());
     }
 }

@@ -66,7 +66,7 @@ fn real_main(cli: Cli) -> Result<ExitCode, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let degrade = cli.degrade();
+    let degrade = cli.degrade(&config);
     let result = match cli.command {
         None => rt.block_on(dashboard(
             config,
@@ -281,7 +281,7 @@ async fn snapshot_cmd(
     let buffer = snapshot::render_buffer(&app, args.width, args.height);
     let out = match args.format {
         Format::Text => snapshot::to_text(&buffer),
-        Format::Svg => snapshot::to_svg(&buffer),
+        Format::Svg => snapshot::to_svg_themed(&buffer, app.degrade.theme),
     };
     let mut stdout = std::io::stdout();
     stdout

@@ -7,6 +7,7 @@ use ratatui::Terminal;
 
 use crate::app::App;
 use crate::ui;
+use crate::ui::palette::ThemeName;
 
 /// Renders the app into an off-screen buffer of the given size.
 pub fn render_buffer(app: &App, width: u16, height: u16) -> Buffer {
@@ -41,16 +42,37 @@ const CELL_H: f64 = 17.0;
 const FONT_SIZE: f64 = 14.0;
 const BACKGROUND: &str = "#1b1d23";
 const FOREGROUND: &str = "#d8dee9";
+const LIGHT_BACKGROUND: &str = "#ffffff";
+const LIGHT_FOREGROUND: &str = "#24292f";
 
-/// The buffer as a standalone SVG: a monospace grid, colours and bold kept.
+/// The buffer as a standalone SVG: a monospace grid, colours and bold kept, on a dark
+/// background.
 pub fn to_svg(buffer: &Buffer) -> String {
+    to_svg_themed(buffer, ThemeName::Dark)
+}
+
+/// [`to_svg`] for a frame drawn in `theme`: the light theme's frame on a white background
+/// with dark default text, and the 16 named colours in xterm's shades (the dark SVG's softer
+/// ones are too pale on white).
+pub fn to_svg_themed(buffer: &Buffer, theme: ThemeName) -> String {
+    let (background, foreground) = match theme {
+        ThemeName::Dark => (BACKGROUND, FOREGROUND),
+        ThemeName::Light => (LIGHT_BACKGROUND, LIGHT_FOREGROUND),
+    };
+    let css = |c: Color, fg: bool| match (theme, c) {
+        (ThemeName::Light, Color::Reset) => None,
+        (ThemeName::Light, c) => {
+            crate::ui::palette::rgb(c).map(|(r, g, b)| format!("#{r:02x}{g:02x}{b:02x}"))
+        }
+        (ThemeName::Dark, c) => color(c, fg),
+    };
     let area = buffer.area;
     let width = f64::from(area.width) * CELL_W;
     let height = f64::from(area.height) * CELL_H;
     let mut out = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" \
          viewBox=\"0 0 {width:.1} {height:.1}\" font-family=\"DejaVu Sans Mono, Menlo, Consolas, monospace\" \
-         font-size=\"{FONT_SIZE}\">\n<rect width=\"100%\" height=\"100%\" fill=\"{BACKGROUND}\"/>\n"
+         font-size=\"{FONT_SIZE}\">\n<rect width=\"100%\" height=\"100%\" fill=\"{background}\"/>\n"
     );
     for y in 0..area.height {
         let top = f64::from(y) * CELL_H;
@@ -62,7 +84,7 @@ pub fn to_svg(buffer: &Buffer) -> String {
             while x < area.width && buffer[(x, y)].bg == bg {
                 x += 1;
             }
-            if let Some(fill) = color(bg, false) {
+            if let Some(fill) = css(bg, false) {
                 out.push_str(&format!(
                     "<rect x=\"{:.1}\" y=\"{top:.1}\" width=\"{:.1}\" height=\"{CELL_H}\" fill=\"{fill}\"/>\n",
                     f64::from(start) * CELL_W,
@@ -83,7 +105,7 @@ pub fn to_svg(buffer: &Buffer) -> String {
             // Block elements (sparklines, gauges) are drawn as rectangles: exact whatever
             // font the viewer has.
             if let Some((height, opacity)) = block_element(cell.symbol()) {
-                let fill = color(cell.fg, true).unwrap_or_else(|| FOREGROUND.to_string());
+                let fill = css(cell.fg, true).unwrap_or_else(|| foreground.to_string());
                 out.push_str(&format!(
                     "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{CELL_W}\" height=\"{:.1}\" fill=\"{fill}\" fill-opacity=\"{opacity}\"/>\n",
                     f64::from(x) * CELL_W,
@@ -108,7 +130,7 @@ pub fn to_svg(buffer: &Buffer) -> String {
                 text.push_str(c.symbol());
                 x += 1;
             }
-            let fill = color(fg, true).unwrap_or_else(|| FOREGROUND.to_string());
+            let fill = css(fg, true).unwrap_or_else(|| foreground.to_string());
             out.push_str(&format!(
                 "<text x=\"{:.1}\" y=\"{:.1}\" textLength=\"{:.1}\" lengthAdjust=\"spacingAndGlyphs\" fill=\"{fill}\"{}>{}</text>\n",
                 f64::from(start) * CELL_W,
@@ -216,6 +238,22 @@ mod tests {
         );
         assert!(svg.contains("fill=\"#e06c75\""));
         assert!(svg.contains("fill=\"#3b6bb5\""));
+    }
+
+    #[test]
+    fn light_svg_has_a_light_background_and_dark_text() {
+        let mut buf = Buffer::empty(Rect::new(0, 0, 10, 2));
+        buf.set_string(0, 0, "plain", Style::new());
+        buf.set_string(0, 1, "warn", Style::new().fg(Color::Indexed(130)));
+        let svg = to_svg_themed(&buf, ThemeName::Light);
+        assert!(svg.contains("fill=\"#ffffff\"/>"), "{svg}");
+        assert!(
+            svg.contains(&format!("fill=\"{LIGHT_FOREGROUND}\">plain<")),
+            "{svg}"
+        );
+        assert!(svg.contains("fill=\"#af5f00\">warn<"), "{svg}");
+        assert!(!svg.contains(BACKGROUND));
+        assert!(to_svg(&buf).contains(BACKGROUND));
     }
 
     #[test]

@@ -334,11 +334,11 @@ fn unknown_nested_key_suggests_the_known_one() {
 #[test]
 fn unknown_key_without_a_close_match_lists_or_places_it() {
     assert_eq!(
-        error(&format!("{SOURCE}colour: red\n")),
-        "config.yaml:4:1: colour: unknown field `colour`, expected one of `refresh`, `range`, \
+        error(&format!("{SOURCE}banana: red\n")),
+        "config.yaml:4:1: banana: unknown field `banana`, expected one of `refresh`, `range`, \
          `ranges`, `time_zone`, `context`, `sources`, `signals`, `thresholds`, `services`, \
          `alert_windows`, `policy`, `slo_defaults`, `imports`, `alertmanagers`, `alerts`, \
-         `read_only`, `oncall`, `handoff`"
+         `read_only`, `theme`, `colors`, `oncall`, `handoff`"
     );
     assert_eq!(
         error(&format!("{SOURCE}quantiles: [0.5]\n")),

@@ -180,3 +180,237 @@ fn panic_and_sigterm_restore_the_terminal() {
     let alt = tmux.cmd(&["display-message", "-p", "-t", "t", "#{alternate_on}"]);
     assert_eq!(alt.trim(), "0");
 }
+
+/// The colours in a `capture-pane -e` screen: every `38;5;N` / `48;5;N` index, and whether
+/// any 24-bit (`38;2;…` / `48;2;…`) colour was sent.
+fn captured_colours(screen: &str) -> (Vec<u16>, bool) {
+    let mut indexed = Vec::new();
+    let mut rgb = false;
+    for sgr in screen.split("\x1b[").skip(1) {
+        let Some(end) = sgr.find('m') else { continue };
+        let params: Vec<&str> = sgr[..end].split(';').collect();
+        let mut i = 0;
+        while i < params.len() {
+            if matches!(params[i], "38" | "48") {
+                match params.get(i + 1) {
+                    Some(&"5") => {
+                        if let Some(n) = params.get(i + 2).and_then(|n| n.parse().ok()) {
+                            indexed.push(n);
+                        }
+                        i += 3;
+                        continue;
+                    }
+                    Some(&"2") => {
+                        rgb = true;
+                        i += 5;
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            i += 1;
+        }
+    }
+    (indexed, rgb)
+}
+
+/// Inside tmux with the `TERM`s that tmux and GNU screen set (`tmux-256color`,
+/// `screen-256color`, plain `screen`), at 80×24: the overview is drawn, keys work, only
+/// colours that `TERM` promises are sent, and `q` gives the shell its screen back.
+#[test]
+fn works_under_tmux_and_screen_terms_at_80x24() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = support::free_port();
+    write_config(dir.path(), &format!("http://127.0.0.1:{port}"));
+    let tmux = tmux("terms").size(80, 24);
+    for (session, term, max_index) in [
+        ("tmux256", "tmux-256color", 255),
+        ("screen256", "screen-256color", 255),
+        ("screen16", "screen", 15),
+    ] {
+        // No COLORTERM: the test runner's terminal may announce 24-bit colour.
+        tmux.start(
+            session,
+            &[],
+            &format!(
+                "echo BEFORE-SRETOP; env -u COLORTERM TERM={term} {}; echo EXITED:$?; sleep 60",
+                sretop(dir.path(), "")
+            ),
+        );
+        let screen = tmux.wait_until(session, "the overview", |s| {
+            ["sretop", "api", "checkout", "search", "demo down"]
+                .iter()
+                .all(|w| s.contains(w))
+        });
+        assert!(
+            !screen.contains("BEFORE-SRETOP"),
+            "{term}: not in the alternate screen"
+        );
+        let coloured = tmux.cmd(&["capture-pane", "-p", "-e", "-t", session]);
+        let (indexed, rgb) = captured_colours(&coloured);
+        assert!(!rgb, "{term}: 24-bit colour sent:\n{coloured:?}");
+        assert!(
+            !indexed.is_empty(),
+            "{term}: no colour at all:\n{coloured:?}"
+        );
+        assert!(
+            indexed.iter().all(|n| *n <= max_index),
+            "{term}: colours beyond {max_index}: {indexed:?}"
+        );
+        // A key works: open the selected service, back.
+        tmux.keys(session, &["j", "Enter"]);
+        tmux.wait_for(session, "checkout on demo");
+        tmux.keys(session, &["Escape", "q"]);
+        let screen = tmux.wait_for(session, "EXITED:0");
+        assert!(
+            screen.contains("BEFORE-SRETOP"),
+            "{term}: the shell's screen is back:\n{screen}"
+        );
+        assert!(
+            !screen.contains("checkout"),
+            "{term}: dashboard left behind:\n{screen}"
+        );
+        let alt = tmux.cmd(&["display-message", "-p", "-t", session, "#{alternate_on}"]);
+        assert_eq!(alt.trim(), "0", "{term}: left in the alternate screen");
+    }
+}
+
+/// A GNU screen session of our own (its own socket directory), killed on drop.
+struct Screen {
+    session: String,
+    dir: tempfile::TempDir,
+    child: std::process::Child,
+}
+
+impl Screen {
+    /// `screen -D -m -U` (detached, 80×24, UTF-8, `TERM=screen`, the alternate screen on as
+    /// most users' screenrc has it) running `shell_cmd`.
+    fn start(shell_cmd: &str) -> Screen {
+        support::require_binary("screen");
+        let dir = tempfile::tempdir().expect("temp dir");
+        // screen refuses a socket directory that others can read.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))
+            .expect("chmod");
+        let rc = dir.path().join("screenrc");
+        std::fs::write(&rc, "altscreen on\n").expect("write screenrc");
+        let session = format!("sretop-e2e-{}", std::process::id());
+        let child = std::process::Command::new("screen")
+            .args(["-D", "-m", "-U", "-S", &session, "-c"])
+            .arg(&rc)
+            .args(["sh", "-c", shell_cmd])
+            .env("SCREENDIR", dir.path())
+            .env_remove("COLORTERM")
+            .env_remove("STY")
+            .env_remove("TMUX")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("screen runs");
+        Screen {
+            session,
+            dir,
+            child,
+        }
+    }
+
+    /// The window's text, by `screen -X hardcopy`.
+    fn hardcopy(&self) -> String {
+        let file = self.dir.path().join("hardcopy.txt");
+        let _ = std::fs::remove_file(&file);
+        let _ = std::process::Command::new("screen")
+            .args(["-S", &self.session, "-X", "hardcopy"])
+            .arg(&file)
+            .env("SCREENDIR", self.dir.path())
+            .output();
+        // The command returns before the file is written (and it is created empty first).
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let mut text = String::new();
+        while text.is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+            // screen 4 writes one byte per cell (the low byte of a non-ASCII character) and
+            // NUL for a cell never written: only the ASCII text can be checked.
+            let bytes = std::fs::read(&file).unwrap_or_default();
+            text = String::from_utf8_lossy(&bytes).replace('\0', " ");
+        }
+        text
+    }
+
+    fn stuff(&self, text: &str) {
+        let _ = std::process::Command::new("screen")
+            .args(["-S", &self.session, "-X", "stuff", text])
+            .env("SCREENDIR", self.dir.path())
+            .output();
+    }
+
+    fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut text = String::new();
+        while Instant::now() < deadline {
+            text = self.hardcopy();
+            if text.contains(needle) {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let ls = std::process::Command::new("screen")
+            .arg("-ls")
+            .env("SCREENDIR", self.dir.path())
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        panic!("{needle:?} never appeared in screen; hardcopy:\n{text}\nscreen -ls:\n{ls}");
+    }
+}
+
+impl Drop for Screen {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("screen")
+            .args(["-S", &self.session, "-X", "quit"])
+            .env("SCREENDIR", self.dir.path())
+            .output();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Inside GNU screen (80×24, `TERM=screen`): the overview is drawn for 80 columns and `q`
+/// gives the shell its screen back.
+#[test]
+fn runs_inside_gnu_screen() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = support::free_port();
+    write_config(dir.path(), &format!("http://127.0.0.1:{port}"));
+    let screen = Screen::start(&format!(
+        "echo BEFORE-SRETOP; {}; echo EXITED:$?; sleep 60",
+        sretop(dir.path(), "")
+    ));
+    let text = screen.wait_for("demo down");
+    for word in [
+        "sretop",
+        "LIVE",
+        "Services (3)",
+        "api",
+        "checkout",
+        "search",
+    ] {
+        assert!(text.contains(word), "{word} missing:\n{text}");
+    }
+    assert!(
+        !text.contains("BEFORE-SRETOP"),
+        "not in the alternate screen:\n{text}"
+    );
+    let widest = text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    assert!(widest <= 80, "drawn for 80 columns:\n{text}");
+    screen.stuff("q");
+    let text = screen.wait_for("EXITED:0");
+    assert!(
+        text.contains("BEFORE-SRETOP"),
+        "the shell's screen is back:\n{text}"
+    );
+    assert!(
+        !text.contains("Services ("),
+        "dashboard left behind:\n{text}"
+    );
+}

@@ -182,6 +182,7 @@ fn ascii_and_no_color() {
     app.degrade = Degrade {
         no_color: false,
         ascii: true,
+        ..Degrade::default()
     };
     for view in [View::Overview, View::Service, View::Slos] {
         app.view = view;
@@ -197,6 +198,7 @@ fn ascii_and_no_color() {
     app.degrade = Degrade {
         no_color: true,
         ascii: false,
+        ..Degrade::default()
     };
     let buf = render_buffer(&app, 80, 24);
     assert!(
@@ -218,5 +220,146 @@ fn ascii_and_no_color() {
             24
         )),
         "same text as in colour"
+    );
+}
+
+/// Every view of the demo fixture drawn with `degrade`, the help overlay on top of the
+/// overview last.
+fn every_view(degrade: sretop::ui::degrade::Degrade) -> Vec<(String, App)> {
+    let app = |view| {
+        let mut app = fixture::app(&fixture::demo_names());
+        app.view = view;
+        app.degrade = degrade;
+        app
+    };
+    let mut out: Vec<(String, App)> = View::ALL
+        .iter()
+        .map(|v| (format!("{v:?}"), app(*v)))
+        .collect();
+    let mut help = app(View::Overview);
+    press(&mut help, KeyCode::Char('?'));
+    out.push(("help".into(), help));
+    out
+}
+
+#[test]
+fn light_theme_remaps_the_dark_palette() {
+    use sretop::ui::degrade::Degrade;
+    use sretop::ui::palette::{ColorDepth, ThemeName};
+    let light = Degrade {
+        theme: ThemeName::Light,
+        colors: ColorDepth::TrueColor,
+        ..Degrade::default()
+    };
+    let (mut selection, mut crit) = (0, 0);
+    for ((name, dark), (_, light)) in every_view(Degrade::default())
+        .into_iter()
+        .zip(every_view(light))
+    {
+        let d = render_buffer(&dark, 80, 24);
+        let l = render_buffer(&light, 80, 24);
+        assert_eq!(to_text(&d), to_text(&l), "{name}: same text in both themes");
+        for (dc, lc) in d.content.iter().zip(l.content.iter()) {
+            if dc.bg == Color::Rgb(40, 44, 60) {
+                selection += 1;
+                assert_eq!(
+                    lc.bg,
+                    Color::Indexed(253),
+                    "{name}: selection is light grey"
+                );
+            }
+            if dc.fg == Color::Red && dc.bg == Color::Reset {
+                crit += 1;
+                assert_eq!(lc.fg, Color::Indexed(160), "{name}: crit is a darker red");
+            }
+            // Text on the (white) page: nothing pale.
+            if lc.bg == Color::Reset && !lc.symbol().trim().is_empty() {
+                assert!(
+                    !matches!(
+                        lc.fg,
+                        Color::White
+                            | Color::Gray
+                            | Color::Yellow
+                            | Color::LightYellow
+                            | Color::Cyan
+                            | Color::LightCyan
+                            | Color::Rgb(..)
+                    ),
+                    "{name}: {:?} text {:?} on a light page",
+                    lc.fg,
+                    lc.symbol()
+                );
+            }
+            assert!(lc.fg != lc.bg || lc.fg == Color::Reset, "{name}: fg = bg");
+        }
+    }
+    assert!(selection > 0, "the fixture has a selected row");
+    assert!(crit > 0, "the fixture has a crit value");
+    // The header badge stays strong: white on blue.
+    let mut light_app = fixture::app(&fixture::demo_names());
+    light_app.degrade = light;
+    let l = render_buffer(&light_app, 80, 24);
+    let badge = &l[(1, 0)];
+    assert_eq!(badge.symbol(), "s");
+    assert_eq!((badge.fg, badge.bg), (Color::White, Color::Indexed(25)));
+}
+
+#[test]
+fn sixteen_and_256_colour_terminals_get_only_their_colours() {
+    use sretop::ui::degrade::Degrade;
+    use sretop::ui::palette::{ColorDepth, ThemeName};
+    let base = fixture::app(&fixture::demo_names());
+    let plain = to_text(&render_buffer(&base, 80, 24));
+    for theme in [ThemeName::Dark, ThemeName::Light] {
+        let mut degrade = Degrade {
+            theme,
+            colors: ColorDepth::Ansi16,
+            ..Degrade::default()
+        };
+        for (name, app) in every_view(degrade) {
+            let buf = render_buffer(&app, 80, 24);
+            for c in buf.content.iter() {
+                for color in [c.fg, c.bg] {
+                    assert!(
+                        !matches!(color, Color::Rgb(..) | Color::Indexed(_)),
+                        "{theme:?} {name}: {color:?} on a 16-colour terminal"
+                    );
+                }
+                assert!(
+                    c.fg != c.bg || c.fg == Color::Reset,
+                    "{theme:?} {name}: fg = bg"
+                );
+            }
+        }
+        degrade.colors = ColorDepth::Ansi256;
+        for (name, app) in every_view(degrade) {
+            let buf = render_buffer(&app, 80, 24);
+            assert!(
+                buf.content
+                    .iter()
+                    .all(|c| !matches!(c.fg, Color::Rgb(..)) && !matches!(c.bg, Color::Rgb(..))),
+                "{theme:?} {name}: 24-bit colour on a 256-colour terminal"
+            );
+        }
+        let mut app = fixture::app(&fixture::demo_names());
+        app.degrade = degrade;
+        assert_eq!(to_text(&render_buffer(&app, 80, 24)), plain, "same text");
+    }
+    // The dark selection on 16 colours: dark grey, not black (the usual terminal background).
+    let mut app = fixture::app(&fixture::demo_names());
+    app.degrade.colors = ColorDepth::Ansi16;
+    let buf = render_buffer(&app, 80, 24);
+    let dark = render_buffer(&base, 80, 24);
+    let selected: Vec<_> = dark
+        .content
+        .iter()
+        .zip(buf.content.iter())
+        .filter(|(d, _)| d.bg == Color::Rgb(40, 44, 60))
+        .map(|(_, c)| c.bg)
+        .collect();
+    assert!(!selected.is_empty());
+    assert!(
+        selected.iter().all(|bg| *bg == Color::DarkGray),
+        "{selected:?}"
     );
 }

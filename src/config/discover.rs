@@ -97,6 +97,8 @@ pub fn minimal(url: &str) -> Config {
         alertmanagers: Vec::new(),
         alerts: Default::default(),
         read_only: false,
+        theme: None,
+        colors: None,
         oncall: None,
         handoff: Default::default(),
     }

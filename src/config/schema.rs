@@ -66,6 +66,13 @@ pub struct Config {
     /// Refuse every write (creating and expiring silences); the keys are hidden from help.
     #[serde(default)]
     pub read_only: bool,
+    /// Colour scheme, `dark` or `light` (`--theme` wins); default dark.
+    #[serde(default)]
+    pub theme: Option<crate::ui::palette::ThemeName>,
+    /// Colours the terminal shows, `16`, `256` or `truecolor` (`--colors` wins); default:
+    /// detected from `$COLORTERM` and `$TERM`.
+    #[serde(default)]
+    pub colors: Option<crate::ui::palette::ColorDepth>,
     /// The on-call rotation and escalation policy.
     #[serde(default)]
     pub oncall: Option<super::oncall::OnCallConfig>,

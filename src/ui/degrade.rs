@@ -1,10 +1,13 @@
 //! Rendering for terminals that cannot show everything: `NO_COLOR` (no colours, modifiers
 //! kept, so selection and emphasis stay visible) and a pure-ASCII mode for fonts and
 //! terminals without braille, block or box-drawing glyphs. Both are applied to the finished
-//! frame, so no view needs to know about them.
+//! frame, so no view needs to know about them. The theme and the terminal's colour depth are
+//! applied the same way, by [`palette`](super::palette), from here.
 
 use ratatui::buffer::Buffer;
 use ratatui::style::Color;
+
+use super::palette::{self, ColorDepth, ThemeName};
 
 /// How the frame is degraded.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -13,6 +16,10 @@ pub struct Degrade {
     pub no_color: bool,
     /// Only ASCII characters.
     pub ascii: bool,
+    /// The colour scheme (the views draw the dark one; a light one is a remap).
+    pub theme: ThemeName,
+    /// How many colours the terminal shows; colours beyond are replaced by the nearest.
+    pub colors: ColorDepth,
 }
 
 impl Degrade {
@@ -20,7 +27,8 @@ impl Degrade {
     /// set and not UTF-8 (`LC_ALL`, else `LC_CTYPE`, else `LANG`, e.g. `C` or
     /// `en_US.ISO-8859-1`) turns ASCII on. No locale at all is taken as UTF-8, which is what
     /// terminals speak today. `get` reads a variable (the process environment in the binary,
-    /// a map in tests).
+    /// a map in tests). The colour depth comes from `COLORTERM` and `TERM`
+    /// ([`ColorDepth::detect`]).
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Self {
         let no_color = get("NO_COLOR").is_some_and(|v| !v.is_empty());
         let locale = ["LC_ALL", "LC_CTYPE", "LANG"]
@@ -33,7 +41,13 @@ impl Degrade {
             }
             None => false,
         };
-        Degrade { no_color, ascii }
+        let colors = ColorDepth::detect(&get);
+        Degrade {
+            no_color,
+            ascii,
+            theme: ThemeName::Dark,
+            colors,
+        }
     }
 }
 
@@ -88,6 +102,9 @@ pub fn ascii_symbol(symbol: &str) -> &str {
 
 /// Applies `d` to a finished frame.
 pub fn apply(buf: &mut Buffer, d: Degrade) {
+    if !d.no_color {
+        palette::apply(buf, d.theme, d.colors);
+    }
     if !d.no_color && !d.ascii {
         return;
     }
@@ -123,21 +140,9 @@ mod tests {
             }
         };
         let d = Degrade::from_env(env(&[("NO_COLOR", "1"), ("LANG", "en_US.UTF-8")]));
-        assert_eq!(
-            d,
-            Degrade {
-                no_color: true,
-                ascii: false
-            }
-        );
+        assert!(d.no_color && !d.ascii);
         let d = Degrade::from_env(env(&[("NO_COLOR", ""), ("LANG", "C")]));
-        assert_eq!(
-            d,
-            Degrade {
-                no_color: false,
-                ascii: true
-            }
-        );
+        assert!(!d.no_color && d.ascii);
         // LC_ALL wins over LANG; utf8 spelled without a dash counts.
         let d = Degrade::from_env(env(&[("LC_ALL", "de_DE.utf8"), ("LANG", "C")]));
         assert!(!d.ascii);
@@ -160,6 +165,7 @@ mod tests {
             Degrade {
                 no_color: true,
                 ascii: true,
+                ..Degrade::default()
             },
         );
         let text: String = buf.content.iter().map(|c| c.symbol()).collect();

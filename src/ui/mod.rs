@@ -19,6 +19,7 @@ pub mod handoff;
 pub mod help;
 pub mod osc;
 pub mod overview;
+pub mod palette;
 pub mod service;
 pub mod silences;
 pub mod slo;
