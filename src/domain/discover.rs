@@ -631,7 +631,7 @@ fn error_matcher(label: &str, values: &BTreeSet<String>) -> (String, String) {
 }
 
 impl Discovery {
-    /// One line for the status bar, e.g. `discovered 3 services by service from http_requests_total`.
+    /// One line, e.g. `discovered 3 services by service from http_requests_total`.
     pub fn summary(&self) -> String {
         let metrics: BTreeSet<&str> = self
             .services
@@ -644,7 +644,7 @@ impl Discovery {
             first_names(metrics.into_iter())
         };
         format!(
-            "no config file: discovered {} service{} by {} from {from} (`sretop config init` writes it out)",
+            "discovered {} service{} by {} from {from}",
             self.services.len(),
             if self.services.len() == 1 { "" } else { "s" },
             self.label,
@@ -791,6 +791,15 @@ impl Discovery {
                 clean(&self.label)
             ),
         );
+        line(
+            &mut out,
+            "# Each can also take `selector`, `thresholds`, `saturation`, `queries` and `slos`",
+        );
+        line(
+            &mut out,
+            "# (see config.example.yaml). To show one under another name, change `name` and set",
+        );
+        line(&mut out, "# `label_value` to the old one.");
         line(&mut out, "services:");
         for s in &self.services {
             self.write_service(&mut out, s, &defaults);
@@ -829,11 +838,10 @@ impl Discovery {
             let gauges: Vec<String> = s.saturation.iter().map(|g| g.about.clone()).collect();
             found.push(format!("saturation {}", gauges.join(", ")));
         }
-        out.push_str(&format!(
-            "  # {}: {}\n",
-            clean(&s.name),
-            clean(&found.join("; "))
-        ));
+        out.push_str(&format!("  # {}:\n", clean(&s.name)));
+        for f in &found {
+            out.push_str(&format!("  #   {}\n", clean(f)));
+        }
         out.push_str(&format!("  - name: {}\n", quote(&s.name)));
         let mut queries = Vec::new();
         match &s.traffic {
@@ -993,10 +1001,25 @@ fn write_gauges(out: &mut String, indent: &str, key: &str, gauges: &[Gauge]) {
     }
 }
 
-/// A single-quoted YAML scalar (only `'` needs escaping, as `''`). Callers never pass line
-/// breaks (label values with control characters are skipped).
+/// A YAML scalar for `s`: plain when it is a simple word that YAML reads as that string,
+/// else single-quoted (only `'` needs escaping, as `''`). Callers never pass line breaks
+/// (label values with control characters are skipped).
 fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
+    let plain = s
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && !matches!(
+            s.to_ascii_lowercase().as_str(),
+            "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null" | "nan" | "inf"
+        );
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "''"))
+    }
 }
 
 /// Text safe inside a `#` comment: control characters become spaces.
