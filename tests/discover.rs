@@ -253,6 +253,29 @@ async fn discovers_the_demo_and_runs_without_a_config_file() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovers_the_demo_on_victoria_metrics_too() {
+    let stack = Stack::start(Flavor::VictoriaMetrics);
+    let url = stack.server.url();
+    let c = client(&url);
+    wait_for_rates(&c).await;
+    let found = sretop::discover::discover(&c, None, Utc::now())
+        .await
+        .expect("discovery");
+    assert_eq!(found.label, "service");
+    let names: Vec<&str> = found.services.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, SERVICES);
+    let api = &found.services[0];
+    assert_eq!(
+        api.traffic
+            .as_ref()
+            .and_then(|t| t.error_selector.as_deref()),
+        Some(r#"code=~"5..""#)
+    );
+    assert!(api.latency.is_some());
+    assert_eq!(api.saturation.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_conventional_is_said_not_shown_as_an_empty_dashboard() {
     // A Prometheus whose only target is down: it has `up` and the scrape metrics, nothing else.
     let dir = tempfile::tempdir().expect("temp dir");
