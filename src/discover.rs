@@ -11,7 +11,6 @@
 //!
 //! Each request has the source's timeout and the client's caps on body size and series count.
 
-use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -84,7 +83,7 @@ pub async fn discover(
             };
             let entry = status.entry(name).or_default();
             for (label, value) in labels {
-                let values = entry.entry(label).or_insert_with(BTreeSet::new);
+                let values = entry.entry(label).or_default();
                 if values.len() < MAX_STATUS_VALUES {
                     values.insert(value);
                 }
