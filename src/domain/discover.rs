@@ -654,153 +654,54 @@ impl Discovery {
     /// The commented YAML config of this discovery, for source `url`. `header` is extra comment
     /// text (where and when it was discovered), one line per line.
     pub fn to_yaml(&self, url: &str, header: &str) -> String {
-        let mut out = String::new();
-        let line = |out: &mut String, s: &str| {
-            out.push_str(s);
-            out.push('\n');
-        };
-        line(
-            &mut out,
-            "# sretop configuration, written by `sretop config init`.",
-        );
+        let mut out = String::from("# sretop configuration, written by `sretop config init`.\n");
         for h in header.lines() {
-            line(&mut out, &format!("# {}", clean(h)));
+            out.push_str(&format!("# {}\n", clean(h)));
         }
-        line(&mut out, "#");
-        line(
-            &mut out,
-            "# Found by looking at the metric names the server has and the labels they carry:",
-        );
-        line(
-            &mut out,
-            "# request counters with a status label, request-duration histograms and saturation",
-        );
-        line(
-            &mut out,
-            "# gauges. Edit it freely: `sretop check` prints the queries it makes, and",
-        );
-        line(
-            &mut out,
-            "# config.example.yaml shows every setting. Unknown keys are errors.",
-        );
+        out.push_str(YAML_INTRO);
         for note in &self.notes {
-            line(&mut out, &format!("# Note: {}", clean(note)));
+            out.push_str(&format!("# Note: {}\n", clean(note)));
         }
-        line(&mut out, "");
-        line(
-            &mut out,
-            "# How often the dashboard polls while live, and the time range it opens with.",
-        );
-        line(&mut out, "refresh: 15s");
-        line(&mut out, "range: 1h");
-        line(&mut out, "");
-        line(
-            &mut out,
-            "# Prometheus-compatible sources. Credentials go in `auth:` (see config.example.yaml).",
-        );
-        line(&mut out, "sources:");
-        line(&mut out, "  - name: default");
-        line(
-            &mut out,
-            &format!("    url: {}", quote(&url.replace('$', "$$"))),
-        );
-        line(&mut out, "    timeout: 10s");
-        line(
-            &mut out,
-            &format!(
-                "    # The label that tells services apart: {}.",
-                clean(&self.label_reason)
-            ),
-        );
-        line(
-            &mut out,
-            &format!("    service_label: {}", quote(&self.label)),
-        );
-        line(&mut out, "");
-
+        out.push_str(YAML_POLLING);
+        out.push_str(&format!(
+            "    url: {}\n    timeout: 10s\n    # The label that tells services apart: {}.\n    service_label: {}\n\n",
+            // `$` would start a ${VAR} expansion; `$$` is a literal one.
+            quote(&url.replace('$', "$$")),
+            clean(&self.label_reason),
+            quote(&self.label)
+        ));
         let defaults = self.defaults();
-        line(
-            &mut out,
-            "# How the golden signals are queried for every service that does not say otherwise",
-        );
-        line(&mut out, "# (a service's `queries:` replaces them; templates may use {{selector}}, {{by}}, {{rate}}");
-        line(&mut out, "# and, in latency, {{quantile}}).");
-        line(&mut out, "signals:");
-        line(&mut out, "  # The rate() window.");
-        line(&mut out, "  rate_window: 1m");
+        out.push_str(YAML_SIGNALS);
         match &defaults.traffic {
             Some(t) => {
-                line(&mut out, "  # Request counter (traffic is its rate).");
-                line(
-                    &mut out,
-                    &format!("  requests_metric: {}", quote(&t.metric)),
-                );
+                out.push_str("  # Request counter (traffic is its rate).\n");
+                out.push_str(&format!("  requests_metric: {}\n", quote(&t.metric)));
                 if let (Some(sel), Some(why)) = (&t.error_selector, &t.error_reason) {
-                    line(&mut out, &format!("  # Failed requests: {}.", clean(why)));
-                    line(&mut out, &format!("  error_selector: {}", quote(sel)));
+                    out.push_str(&format!("  # Failed requests: {}.\n", clean(why)));
+                    out.push_str(&format!("  error_selector: {}\n", quote(sel)));
                 }
             }
-            None => line(
-                &mut out,
-                "  # No request counter found: requests_metric keeps its default.",
+            None => out.push_str(
+                "  # No request counter with a status label is shared: requests_metric keeps its\n  # default and the services say their own `queries:`.\n",
             ),
         }
         match &defaults.latency {
             Some(l) => {
-                line(
-                    &mut out,
-                    "  # Request duration histogram, the name without _bucket.",
-                );
-                line(
-                    &mut out,
-                    &format!("  latency_histogram: {}", quote(&l.histogram)),
-                );
+                out.push_str("  # Request duration histogram, the name without _bucket.\n");
+                out.push_str(&format!("  latency_histogram: {}\n", quote(&l.histogram)));
             }
-            None => line(
-                &mut out,
-                "  # No latency histogram in seconds found: latency_histogram keeps its default.",
+            None => out.push_str(
+                "  # No latency histogram in seconds found: latency_histogram keeps its default.\n",
             ),
         }
-        line(&mut out, "  quantiles: [0.5, 0.95, 0.99]");
-        line(
-            &mut out,
-            "  # Saturation gauges, in percent on screen: a `query` returning a ratio 0..1 (or",
-        );
-        line(
-            &mut out,
-            "  # `unit: percent`), or `used` and `max` metric names.",
-        );
+        out.push_str(YAML_GAUGES);
         write_gauges(&mut out, "  ", "saturation", &defaults.saturation);
-        line(&mut out, "");
-        line(
-            &mut out,
-            "# Colours: a value at or past warn is yellow, at or past crit red.",
-        );
-        line(&mut out, "thresholds:");
-        line(&mut out, "  # Error ratio, 0..1.");
-        line(&mut out, "  errors: {warn: 0.01, crit: 0.05}");
-        line(&mut out, "  # Latency of the highest quantile, in seconds.");
-        line(&mut out, "  latency: {warn: 0.5, crit: 1.0}");
-        line(&mut out, "  # Saturation, in percent.");
-        line(&mut out, "  saturation: {warn: 75, crit: 90}");
-        line(&mut out, "");
-        line(
-            &mut out,
-            &format!(
-                "# The services, one per `{}` value, in this order.",
-                clean(&self.label)
-            ),
-        );
-        line(
-            &mut out,
-            "# Each can also take `selector`, `thresholds`, `saturation`, `queries` and `slos`",
-        );
-        line(
-            &mut out,
-            "# (see config.example.yaml). To show one under another name, change `name` and set",
-        );
-        line(&mut out, "# `label_value` to the old one.");
-        line(&mut out, "services:");
+        out.push_str(YAML_THRESHOLDS);
+        out.push_str(&format!(
+            "\n# The services, one per `{}` value, in this order.\n",
+            clean(&self.label)
+        ));
+        out.push_str(YAML_SERVICES);
         for s in &self.services {
             self.write_service(&mut out, s, &defaults);
         }
@@ -971,6 +872,56 @@ impl Discovery {
         }
     }
 }
+
+const YAML_INTRO: &str = "\
+#
+# Found by looking at the metric names the server has and the labels they carry: request
+# counters with a status label, request-duration histograms and saturation gauges. Edit it
+# freely: `sretop check` prints the queries it makes, and config.example.yaml shows every
+# setting. Unknown keys are errors.
+";
+
+const YAML_POLLING: &str = "
+# How often the dashboard polls while live, and the time range it opens with.
+refresh: 15s
+range: 1h
+
+# Prometheus-compatible sources. Credentials go in `auth:` (see config.example.yaml).
+sources:
+  - name: default
+";
+
+const YAML_SIGNALS: &str = "\
+# How the golden signals are queried for every service that does not say otherwise
+# (a service's `queries:` replaces them; templates may use {{selector}}, {{by}}, {{rate}}
+# and, in latency, {{quantile}}).
+signals:
+  # The rate() window.
+  rate_window: 1m
+";
+
+const YAML_GAUGES: &str = "  quantiles: [0.5, 0.95, 0.99]
+  # Saturation gauges, in percent on screen: a `query` returning a ratio 0..1 (or
+  # `unit: percent`), or `used` and `max` metric names.
+";
+
+const YAML_THRESHOLDS: &str = "
+# Colours: a value at or past warn is yellow, at or past crit red.
+thresholds:
+  # Error ratio, 0..1.
+  errors: {warn: 0.01, crit: 0.05}
+  # Latency of the highest quantile, in seconds.
+  latency: {warn: 0.5, crit: 1.0}
+  # Saturation, in percent.
+  saturation: {warn: 75, crit: 90}
+";
+
+const YAML_SERVICES: &str = "\
+# Each can also take `selector`, `thresholds`, `saturation`, `queries` and `slos`
+# (see config.example.yaml). To show one under another name, change `name` and set
+# `label_value` to the old one.
+services:
+";
 
 struct Defaults {
     traffic: Option<Traffic>,
