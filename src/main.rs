@@ -68,6 +68,7 @@ fn real_main(cli: Cli) -> Result<ExitCode, String> {
             cli.command,
             None | Some(Command::Snapshot(_) | Command::Check | Command::Budget(_))
         );
+    let mut discovery_error = None;
     if discovering {
         match rt.block_on(discover_config(&config, cli.service_label.as_deref())) {
             Ok((discovered, summary, notes)) => {
@@ -80,7 +81,10 @@ fn real_main(cli: Cli) -> Result<ExitCode, String> {
                 tracing::info!("{summary}");
                 warnings.push(summary);
             }
-            Err(message) => warnings.push(format!("no services: {message}")),
+            Err(message) => {
+                warnings.push(format!("no services: {message}"));
+                discovery_error = Some(message);
+            }
         }
     }
     for warning in &warnings {
@@ -105,7 +109,12 @@ fn real_main(cli: Cli) -> Result<ExitCode, String> {
         Some(Command::Snapshot(args)) => {
             rt.block_on(snapshot_cmd(config, tz, clients, warnings, &args, degrade))
         }
-        Some(Command::Check) => rt.block_on(check(&config, path.as_deref(), &clients)),
+        Some(Command::Check) => rt.block_on(check(
+            &config,
+            path.as_deref(),
+            &clients,
+            discovery_error.as_deref(),
+        )),
         Some(Command::Budget(args)) => rt.block_on(budget_cmd(config, tz, clients, &args)),
         Some(Command::Handoff(args)) => rt.block_on(handoff_cmd(config, tz, clients, args)),
         Some(Command::Completions { .. } | Command::Man | Command::Config(_)) => {
@@ -406,6 +415,7 @@ async fn check(
     config: &Config,
     path: Option<&std::path::Path>,
     clients: &Clients,
+    discovery_error: Option<&str>,
 ) -> Result<ExitCode, String> {
     let now = Utc::now();
     let mut app = App::new(config.clone(), now, Utc.fix());
@@ -470,6 +480,12 @@ async fn check(
         out.extend(feeds);
     }
     let mut ok = true;
+    if let Some(e) = discovery_error {
+        ok = false;
+        out.push_str(&format!(
+            "error: no config file, and discovery failed: {e}\n"
+        ));
+    }
     for am in &config.alertmanagers {
         let Some(client) = clients.alertmanager(&am.name) else {
             continue;

@@ -313,4 +313,12 @@ async fn nothing_conventional_is_said_not_shown_as_an_empty_dashboard() {
         frame.contains("no services: found no metrics"),
         "the reason is on screen:\n{frame}"
     );
+
+    // `check` fails, saying why.
+    let out = sretop(home.path(), &["check", "--prometheus", &url]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        text(&out.stdout).contains("error: no config file, and discovery failed: found no metrics"),
+        "{out:?}"
+    );
 }
