@@ -16,9 +16,15 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "NAME")]
     pub context: Option<String>,
 
-    /// Override the selected source's URL (works without a config file too).
+    /// Override the selected source's URL. Without a config file, the services are discovered
+    /// from its metrics (request counters, duration histograms, saturation gauges).
     #[arg(long, global = true, value_name = "URL")]
     pub prometheus: Option<String>,
+
+    /// When discovering services (no config file, or `config init`): the label that tells
+    /// them apart [default: `service` where the request metrics carry it, else `job`].
+    #[arg(long, global = true, value_name = "LABEL", value_parser = parse_label_name)]
+    pub service_label: Option<String>,
 
     /// Use this Alertmanager (API v2) instead of the configured ones.
     #[arg(long, global = true, value_name = "URL")]
@@ -75,6 +81,9 @@ pub enum Command {
     Budget(BudgetArgs),
     /// Shift handoff notes: write one (prefilled from live data), read, list, acknowledge.
     Handoff(HandoffArgs),
+    /// Write a config file: `sretop config init` discovers the services of --prometheus (or of
+    /// the configured source) and prints a commented config for them.
+    Config(ConfigArgs),
     /// Print a shell completion script (e.g. `sretop completions bash > /etc/bash_completion.d/sretop`).
     Completions {
         #[arg(value_enum)]
@@ -82,6 +91,27 @@ pub enum Command {
     },
     /// Print the man page (roff), e.g. `sretop man | gzip > /usr/local/share/man/man1/sretop.1.gz`.
     Man,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub command: ConfigCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Discover the services of the --prometheus server (or the configured source) from
+    /// conventional metric names and write them out as a commented config file to edit.
+    Init {
+        /// Write to this file instead of standard output (atomically; an existing file is
+        /// kept unless --force).
+        #[arg(long, short = 'o', value_name = "PATH")]
+        output: Option<PathBuf>,
+        /// Replace the --output file if it exists.
+        #[arg(long, requires = "output")]
+        force: bool,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -233,6 +263,21 @@ impl Cli {
     }
 }
 
+/// `--service-label`: a Prometheus label name.
+fn parse_label_name(s: &str) -> Result<String, String> {
+    let mut chars = s.chars();
+    let ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !s.starts_with("__");
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err("not a label name (letters, digits and _, not starting with a digit or __)".into())
+    }
+}
+
 /// Checks a URL given on the command line: http(s), no credentials.
 fn check_flag_url(flag: &str, url: &str) -> Result<(), String> {
     let parsed = url::Url::parse(url).map_err(|e| format!("{flag} {url:?}: {e}"))?;
@@ -328,6 +373,31 @@ mod tests {
                 ..
             }))
         ));
+    }
+
+    #[test]
+    fn config_init_and_service_label_parse() {
+        let cli = Cli::try_parse_from([
+            "sretop",
+            "config",
+            "init",
+            "--service-label",
+            "app",
+            "-o",
+            "x.yaml",
+            "--force",
+        ])
+        .expect("parses");
+        assert_eq!(cli.service_label.as_deref(), Some("app"));
+        assert!(matches!(
+            cli.command,
+            Some(Command::Config(ConfigArgs {
+                command: ConfigCommand::Init { force: true, .. }
+            }))
+        ));
+        assert!(Cli::try_parse_from(["sretop", "--service-label", "9x"]).is_err());
+        assert!(Cli::try_parse_from(["sretop", "--service-label", "__name__"]).is_err());
+        assert!(Cli::try_parse_from(["sretop", "config", "init", "--force"]).is_err());
     }
 
     #[test]

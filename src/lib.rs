@@ -11,6 +11,7 @@
 //!
 //! - [`config`]: YAML schema, validation and error locations.
 //! - [`prom`]: typed Prometheus HTTP API client; knows nothing of the UI.
+//! - [`discover`]: zero-config start: which services a Prometheus has (see `domain::discover`).
 //! - [`domain`]: pure logic: golden-signal queries, series, formatting of values.
 //! - [`app`]: the one state, changed only by `update(msg, now) -> Vec<Cmd>`; the poll schedule.
 //! - [`store`]: files on disk (shift handoff notes and drafts): atomic writes, locking.
@@ -22,6 +23,7 @@ pub mod app;
 pub mod budget;
 pub mod cli;
 pub mod config;
+pub mod discover;
 pub mod domain;
 #[doc(hidden)]
 pub mod fixture;

@@ -10,8 +10,8 @@ use clap::Parser;
 
 use sretop::app::{App, View};
 use sretop::cli::{
-    apply_overrides, BudgetArgs, Cli, Command, Format, HandoffArgs, HandoffCommand, NoteFormat,
-    ReportFormat, SnapshotArgs,
+    apply_overrides, BudgetArgs, Cli, Command, ConfigArgs, ConfigCommand, Format, HandoffArgs,
+    HandoffCommand, NoteFormat, ReportFormat, SnapshotArgs,
 };
 use sretop::config::{self, Config, Duration, TimeZoneChoice};
 use sretop::prom::alertmanager::AlertmanagerClient;
@@ -48,11 +48,45 @@ fn real_main(cli: Cli) -> Result<ExitCode, String> {
         _ => {}
     }
     let _log_guard = init_logging(&cli);
-    let (config, path) = load_config(&cli)?;
-    let warnings = match &path {
+    let (mut config, path) = load_config(&cli)?;
+    let mut warnings = match &path {
         Some(p) => config::warnings(&config, p),
         None => Vec::new(),
     };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    if let Some(Command::Config(args)) = &cli.command {
+        let result = rt.block_on(config_cmd(&config, &cli, args));
+        rt.shutdown_background();
+        return result;
+    }
+    // No config file but a --prometheus URL: the services come from its metrics.
+    let discovering = path.is_none()
+        && matches!(
+            cli.command,
+            None | Some(Command::Snapshot(_) | Command::Check | Command::Budget(_))
+        );
+    let mut discovery_error = None;
+    if discovering {
+        match rt.block_on(discover_config(&config, cli.service_label.as_deref())) {
+            Ok((discovered, summary, notes)) => {
+                config = discovered;
+                apply_overrides(&mut config, cli.overrides())?;
+                for note in notes {
+                    let _ = writeln!(std::io::stderr(), "sretop: note: {note}");
+                    tracing::info!("discovery: {note}");
+                }
+                tracing::info!("{summary}");
+                warnings.push(summary);
+            }
+            Err(message) => {
+                warnings.push(format!("no services: {message}"));
+                discovery_error = Some(message);
+            }
+        }
+    }
     for warning in &warnings {
         let _ = writeln!(std::io::stderr(), "sretop: warning: {warning}");
         tracing::warn!("{warning}");
@@ -62,10 +96,6 @@ fn real_main(cli: Cli) -> Result<ExitCode, String> {
         TimeZoneChoice::Utc => Utc.fix(),
         TimeZoneChoice::Local => chrono::Local::now().offset().fix(),
     };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let degrade = cli.degrade(&config);
     let result = match cli.command {
         None => rt.block_on(dashboard(
@@ -79,10 +109,17 @@ fn real_main(cli: Cli) -> Result<ExitCode, String> {
         Some(Command::Snapshot(args)) => {
             rt.block_on(snapshot_cmd(config, tz, clients, warnings, &args, degrade))
         }
-        Some(Command::Check) => rt.block_on(check(&config, path.as_deref(), &clients)),
+        Some(Command::Check) => rt.block_on(check(
+            &config,
+            path.as_deref(),
+            &clients,
+            discovery_error.as_deref(),
+        )),
         Some(Command::Budget(args)) => rt.block_on(budget_cmd(config, tz, clients, &args)),
         Some(Command::Handoff(args)) => rt.block_on(handoff_cmd(config, tz, clients, args)),
-        Some(Command::Completions { .. } | Command::Man) => Ok(ExitCode::SUCCESS),
+        Some(Command::Completions { .. } | Command::Man | Command::Config(_)) => {
+            Ok(ExitCode::SUCCESS)
+        }
     };
     // Do not wait for requests still out (a DNS lookup that never answers can hold a blocking
     // thread for half a minute): the user asked to leave.
@@ -104,6 +141,74 @@ fn load_config(cli: &Cli) -> Result<(Config, Option<PathBuf>), String> {
     };
     apply_overrides(&mut config, cli.overrides())?;
     Ok((config, path))
+}
+
+/// The source discovery reads: the current context's.
+fn discovery_source(config: &Config) -> Result<&config::SourceConfig, String> {
+    let name = config.current_context();
+    config
+        .source(name)
+        .ok_or_else(|| format!("no source named {name:?} to discover services from"))
+}
+
+/// Discovers the services of the current source; returns the config, a one-line summary for
+/// the status line and notes on what was left out.
+async fn discover_config(
+    config: &Config,
+    service_label: Option<&str>,
+) -> Result<(Config, String, Vec<String>), String> {
+    let source = discovery_source(config)?;
+    let client = sretop::discover::client_for(source)?;
+    let found = sretop::discover::discover(&client, service_label, Utc::now()).await?;
+    let discovered = sretop::discover::to_config(&found, &source.url)?;
+    let summary = format!(
+        "no config file: {} (`sretop config init` writes them out)",
+        found.summary()
+    );
+    Ok((discovered, summary, found.notes.clone()))
+}
+
+/// `sretop config init`: discovery written out as a config file.
+async fn config_cmd(config: &Config, cli: &Cli, args: &ConfigArgs) -> Result<ExitCode, String> {
+    let ConfigCommand::Init { output, force } = &args.command;
+    let source = discovery_source(config)?;
+    let client = sretop::discover::client_for(source)?;
+    let now = Utc::now();
+    let found = sretop::discover::discover(&client, cli.service_label.as_deref(), now).await?;
+    let mut header = format!(
+        "Discovered from {} at {}.",
+        source.url,
+        now.format("%Y-%m-%d %H:%M UTC")
+    );
+    if source.auth.is_some() || !source.headers.is_empty() || source.ca_file.is_some() {
+        header.push_str(
+            "\nThe source's auth, headers and ca_file are not copied: add them under sources[0].",
+        );
+    }
+    let yaml = found.to_yaml(&source.url, &header);
+    // What is written must load: checked here rather than trusted.
+    config::parse(&yaml, std::path::Path::new("(config init)"))
+        .map_err(|e| format!("the generated config does not load (a bug): {e}"))?;
+    for note in &found.notes {
+        let _ = writeln!(std::io::stderr(), "sretop: note: {note}");
+    }
+    match output {
+        None => std::io::stdout()
+            .write_all(yaml.as_bytes())
+            .map_err(|e| format!("cannot write the config: {e}"))?,
+        Some(path) => {
+            sretop::discover::write_new_file(path, &yaml, *force)?;
+            let _ = writeln!(
+                std::io::stderr(),
+                "sretop: {summary}; wrote {path} (use it with --config {path}, or move it to {default})",
+                summary = found.summary(),
+                path = path.display(),
+                default = config::default_path()
+                    .map_or("~/.config/sretop/config.yaml".into(), |p| p.display().to_string())
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn build_clients(config: &Config) -> Result<Clients, String> {
@@ -322,6 +427,7 @@ async fn check(
     config: &Config,
     path: Option<&std::path::Path>,
     clients: &Clients,
+    discovery_error: Option<&str>,
 ) -> Result<ExitCode, String> {
     let now = Utc::now();
     let mut app = App::new(config.clone(), now, Utc.fix());
@@ -329,9 +435,11 @@ async fn check(
     let mut out = String::new();
     out.push_str(&format!(
         "config: {}\n",
-        path.map_or("(none: built-in minimal)".to_string(), |p| p
-            .display()
-            .to_string())
+        match path {
+            Some(p) => p.display().to_string(),
+            None if config.services.is_empty() => "(none: built-in minimal)".to_string(),
+            None => "(none: services discovered from the source's metrics)".to_string(),
+        }
     ));
     out.push_str(&format!("context: {}\n", app.context));
     for s in &config.sources {
@@ -384,6 +492,12 @@ async fn check(
         out.extend(feeds);
     }
     let mut ok = true;
+    if let Some(e) = discovery_error {
+        ok = false;
+        out.push_str(&format!(
+            "error: no config file, and discovery failed: {e}\n"
+        ));
+    }
     for am in &config.alertmanagers {
         let Some(client) = clients.alertmanager(&am.name) else {
             continue;

@@ -26,6 +26,8 @@ fn completions_know_every_subcommand_and_flag() {
         "budget",
         "--alertmanager",
         "--read-only",
+        "config",
+        "--service-label",
     ] {
         assert!(
             bash.contains(word),
@@ -44,6 +46,7 @@ fn man_page_documents_the_flags() {
         "\\-\\-prometheus",
         "\\-\\-alertmanager",
         "\\-\\-read\\-only",
+        "\\-\\-service\\-label",
         "handoff",
     ] {
         assert!(man.contains(flag), "{flag} missing from the man page");

@@ -1,6 +1,7 @@
 //! Pure logic with no I/O: what to query for each golden signal, how answers become series on
 //! a time grid, the time window on screen, and how values are formatted and judged.
 pub mod alerts;
+pub mod discover;
 pub mod expr;
 pub mod format;
 pub mod handoff;

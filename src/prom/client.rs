@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
 use url::Url;
 
-use super::decode::{decode_buildinfo_body, decode_query_body, is_json};
+use super::decode::{decode_buildinfo_body, decode_label_values_body, decode_query_body, is_json};
 use super::error::{classify_reqwest, TransportContext};
 use super::types::{Auth, BuildInfo, ClientOptions, QueryResponse};
 use super::PromError;
@@ -203,6 +203,37 @@ impl PromClient {
             fetched.status,
             fetched.content_type.as_deref(),
             &fetched.body,
+        )
+    }
+
+    /// The values of label `name` (`/api/v1/label/<name>/values`) on series seen between
+    /// `start` and `end`, e.g. every metric name for `__name__`. At most `max_values` values,
+    /// else [`PromError::TooManySeries`]; servers that support `limit` are asked for one more.
+    pub async fn label_values(
+        &self,
+        name: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        max_values: usize,
+    ) -> Result<Vec<String>, PromError> {
+        let mut url = self.api_url("/api/v1/label")?;
+        url.path_segments_mut()
+            .map_err(|()| PromError::Config {
+                reason: "URL cannot be a base".to_owned(),
+            })?
+            .push(name)
+            .push("values");
+        let params = [
+            ("start", format_unix_time(start)),
+            ("end", format_unix_time(end)),
+            ("limit", (max_values + 1).to_string()),
+        ];
+        let fetched = self.send(&url, &params, false).await?;
+        decode_label_values_body(
+            fetched.status,
+            fetched.content_type.as_deref(),
+            &fetched.body,
+            max_values,
         )
     }
 

@@ -56,6 +56,24 @@ pub fn decode_buildinfo_body(
     decode_envelope(status, content_type, body, PhantomData::<BuildInfo>).map(|(info, _)| info)
 }
 
+/// Decodes a `/api/v1/label/<name>/values` answer: a list of strings. Fails with
+/// [`PromError::TooManySeries`] past `max_values` values (counted as "series").
+pub fn decode_label_values_body(
+    status: u16,
+    content_type: Option<&str>,
+    body: &[u8],
+    max_values: usize,
+) -> Result<Vec<String>, PromError> {
+    let (values, _) = decode_envelope(status, content_type, body, PhantomData::<Vec<String>>)?;
+    if values.len() > max_values {
+        return Err(PromError::TooManySeries {
+            count: values.len(),
+            limit: max_values,
+        });
+    }
+    Ok(values)
+}
+
 /// True for `application/json` and `application/*+json`, parameters ignored.
 pub(crate) fn is_json(content_type: Option<&str>) -> bool {
     let Some(ct) = content_type else {

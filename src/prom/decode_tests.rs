@@ -554,3 +554,25 @@ fn decoder_never_panics_on_mutations() {
         }
     }
 }
+
+#[test]
+fn label_values() {
+    let body = br#"{"status":"success","data":["http_requests_total","up"],"warnings":["results truncated due to limit"]}"#;
+    assert_eq!(
+        decode_label_values_body(200, JSON, body, 10).expect("decodes"),
+        vec!["http_requests_total", "up"]
+    );
+    assert!(matches!(
+        decode_label_values_body(200, JSON, body, 1),
+        Err(PromError::TooManySeries { count: 2, limit: 1 })
+    ));
+    let refused = br#"{"status":"error","errorType":"bad_data","error":"invalid label name"}"#;
+    assert!(matches!(
+        decode_label_values_body(400, JSON, refused, 10),
+        Err(PromError::Api { .. })
+    ));
+    assert!(matches!(
+        decode_label_values_body(200, JSON, br#"{"status":"success","data":[1]}"#, 10),
+        Err(PromError::Decode { .. })
+    ));
+}

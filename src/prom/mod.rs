@@ -32,7 +32,9 @@ pub use client::{
     clamp_step, format_step, format_unix_time, PromClient, MAX_POINTS_PER_SERIES,
     POST_THRESHOLD_BYTES,
 };
-pub use decode::{decode_buildinfo_body, decode_query_body, parse_sample_value};
+pub use decode::{
+    decode_buildinfo_body, decode_label_values_body, decode_query_body, parse_sample_value,
+};
 pub use error::PromError;
 pub use types::{
     Auth, BuildInfo, ClientOptions, InstantSample, QueryData, QueryResponse, RangeSeries, Sample,
