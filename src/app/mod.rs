@@ -8,6 +8,7 @@
 
 mod alert_actions;
 pub mod alerts;
+pub mod command;
 pub mod handoff;
 pub mod input;
 pub mod slo;
@@ -25,7 +26,7 @@ use crate::domain::series::Series;
 use crate::domain::signals::{self, QueryPlan, SignalKind};
 use crate::domain::slo_plan::{self, Count, Shape, SloQueryPlan};
 use crate::domain::window::Window;
-use crate::keys::{self, Action, KeyContext, Scope};
+use crate::keys::{Action, KeyContext, KeyMap, Scope};
 use crate::prom::alertmanager::NewSilence;
 use crate::prom::{PromError, QueryData, QueryResponse};
 use alerts::{AlertFeed, AlertFetched, AlertPoll, AlertsState, ExprFetched};
@@ -447,6 +448,10 @@ pub struct App {
     pub handoff_dir: Option<PathBuf>,
     /// Colour and glyph limits of the terminal (`NO_COLOR`, ASCII), applied to every frame.
     pub degrade: crate::ui::degrade::Degrade,
+    /// The key table: the defaults with the config's `keys:` remaps.
+    pub keymap: KeyMap,
+    /// The `:` command line (open or not) and its history.
+    pub command: command::CommandLine,
     /// Work asked for by a key press (copy, confirmed writes), handed out by `update`.
     pending: Vec<Cmd>,
 }
@@ -462,6 +467,14 @@ impl App {
         ranges.sort();
         ranges.dedup();
         let range = config.range;
+        // A loaded config was validated; one built in code falls back to the defaults.
+        let (keymap, keymap_warning) = match KeyMap::from_config(&config.keys) {
+            Ok(map) => (map, None),
+            Err(e) => (
+                KeyMap::default(),
+                Some(format!("keys.{}: {} (default keys used)", e.action, e.message)),
+            ),
+        };
         let mut app = App {
             context,
             services: Vec::new(),
@@ -483,7 +496,7 @@ impl App {
             generation: 0,
             now,
             tz,
-            warnings: Vec::new(),
+            warnings: keymap_warning.into_iter().collect(),
             quit: false,
             dirty: true,
             alerts: AlertsState::default(),
@@ -495,6 +508,8 @@ impl App {
                 .clone()
                 .or_else(crate::store::handoff::HandoffStore::default_dir),
             pending: Vec::new(),
+            keymap,
+            command: Default::default(),
             degrade: Default::default(),
             config,
         };
@@ -687,7 +702,11 @@ impl App {
                 }
             }
             Msg::Resize => self.dirty = true,
-            Msg::Paste(text) => self.on_paste(&text),
+            Msg::Paste(text) => {
+                if !self.command_paste(&text) {
+                    self.on_paste(&text);
+                }
+            }
             Msg::Tick => {
                 let before = self.alerts.new_since.len();
                 self.alerts.expire_highlights(now);
@@ -833,13 +852,18 @@ impl App {
 
     fn on_key(&mut self, key: &KeyEvent) {
         // Modes that take keys first: a confirmation, the silence form, the filter line.
-        if self.modal_key(key) {
+        if self.modal_key(key) || self.command_key(key) {
             self.dirty = true;
             return;
         }
-        let Some(action) = keys::lookup(key, self.key_context()) else {
+        let Some(action) = self.keymap.lookup(key, self.key_context()) else {
             return;
         };
+        self.act(action);
+    }
+
+    /// Carries out an action, from the key table or the command line.
+    fn act(&mut self, action: Action) {
         self.dirty = true;
         if self.alert_action(action) || self.handoff_action(action) {
             return;
@@ -972,6 +996,7 @@ impl App {
             | Action::Handoff
             | Action::AckHandoff
             | Action::ComposeHandoff => {}
+            Action::Command => self.command.open(),
             Action::NextContext => {
                 let names: Vec<String> =
                     self.config.sources.iter().map(|s| s.name.clone()).collect();

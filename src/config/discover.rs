@@ -99,5 +99,7 @@ pub fn minimal(url: &str) -> Config {
         read_only: false,
         oncall: None,
         handoff: Default::default(),
+        keys: Default::default(),
+        mouse: false,
     }
 }
