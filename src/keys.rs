@@ -332,7 +332,7 @@ pub const BINDINGS: &[Binding] = &[
         &[Char(':')],
         ":",
         Action::Command,
-        "command line (:alerts, :slo NAME, :range 6h …)",
+        "command line (commands below)",
         Scope::Global,
     ),
     key(

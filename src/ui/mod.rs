@@ -8,12 +8,14 @@
 //! │ the view (overview.rs, service.rs, slos.rs, slo.rs)           │ the rest
 //! │                                                               │
 //! │ status: source health, query errors, key hints                │ 1 line
+//! │   (the `:` command line, cmdline.rs, while it is open)         │
 //! └───────────────────────────────────────────────────────────────┘
 //!   `?` draws help.rs on top.
 //! ```
 
 pub mod alert;
 pub mod alerts;
+pub mod cmdline;
 pub mod degrade;
 pub mod handoff;
 pub mod help;
@@ -66,7 +68,11 @@ pub fn render(app: &App, frame: &mut Frame) {
         View::Silences => silences::render(frame, body, app),
         View::Handoff => handoff::render(frame, body, app),
     }
-    widgets::status_line(frame, status, app);
+    if app.command.active {
+        cmdline::render(frame, status, app);
+    } else {
+        widgets::status_line(frame, status, app);
+    }
     if app.alerts.confirm.is_some() {
         silences::render_confirm(frame, frame.area(), app);
     } else {
