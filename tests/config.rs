@@ -2309,7 +2309,11 @@ fn keys_remap_actions_and_take_one_key_or_a_list() {
     assert_eq!(config.keys["quit"].0, ["q", "ctrl+q"]);
     assert_eq!(config.keys["refresh"].0, ["ctrl+r"]);
     assert!(!config.mouse);
-    assert!(parse(&format!("{SOURCE}mouse: true\n")).expect("valid").mouse);
+    assert!(
+        parse(&format!("{SOURCE}mouse: true\n"))
+            .expect("valid")
+            .mouse
+    );
 }
 
 #[test]

@@ -233,7 +233,10 @@ fn command_line() {
     let text = to_text(&render_buffer(&app, 80, 24));
     let last = text.lines().last().unwrap_or("");
     assert!(last.starts_with(":slo ch "), "{last}");
-    assert!(last.contains("Tab: checkout/availability checkout/latency"), "{last}");
+    assert!(
+        last.contains("Tab: checkout/availability checkout/latency"),
+        "{last}"
+    );
     insta::assert_snapshot!("command_line_80x24", text);
     // An empty line lists the commands.
     let mut app = fixture::app(&fixture::demo_names());

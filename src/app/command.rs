@@ -140,9 +140,7 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
     }
     let name = command_name(word)?;
     let arg = (!rest.is_empty()).then(|| rest.to_string());
-    let takes_arg = COMMANDS
-        .iter()
-        .any(|(n, a, _)| *n == name && !a.is_empty());
+    let takes_arg = COMMANDS.iter().any(|(n, a, _)| *n == name && !a.is_empty());
     if arg.is_some() && !takes_arg {
         return Err(format!(":{name} takes no argument"));
     }
@@ -204,7 +202,10 @@ pub fn pick(wanted: &str, names: &[&str], what: &str) -> Result<usize, String> {
     }
     Err(match did_you_mean(wanted, names.iter().copied()) {
         Some(best) => format!("no {what} `{wanted}`, did you mean `{best}`?"),
-        None => format!("no {what} `{wanted}` (one of {})", list(names.iter().copied())),
+        None => format!(
+            "no {what} `{wanted}` (one of {})",
+            list(names.iter().copied())
+        ),
     })
 }
 
@@ -446,7 +447,12 @@ impl App {
                 self.act(Action::PickRange(i));
             }
             Command::Context(name) => {
-                let names: Vec<&str> = self.config.sources.iter().map(|s| s.name.as_str()).collect();
+                let names: Vec<&str> = self
+                    .config
+                    .sources
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect();
                 let Some(name) = name else {
                     let text = format!(
                         ":context needs a name (now `{}`; one of {})",
@@ -490,13 +496,29 @@ mod tests {
             Some(Command::Alerts(Some("severity=page  @firing".into())))
         );
         assert_eq!(p("al"), Some(Command::Alerts(None)), "unique prefix");
-        assert_eq!(p("slo"), Some(Command::Slo(None)), "exact beats prefix of slos");
-        assert_eq!(p("slo checkout"), Some(Command::Slo(Some("checkout".into()))));
+        assert_eq!(
+            p("slo"),
+            Some(Command::Slo(None)),
+            "exact beats prefix of slos"
+        );
+        assert_eq!(
+            p("slo checkout"),
+            Some(Command::Slo(Some("checkout".into())))
+        );
         assert_eq!(p("SERVICE api"), Some(Command::Service(Some("api".into()))));
         assert_eq!(p("svc api"), Some(Command::Service(Some("api".into()))));
-        assert_eq!(p("range 6h"), Some(Command::Range(Duration::from_secs(6 * 3600))));
-        assert_eq!(p("range 1h30m"), Some(Command::Range(Duration::from_secs(5400))));
-        assert_eq!(p("ctx prod-eu"), Some(Command::Context(Some("prod-eu".into()))));
+        assert_eq!(
+            p("range 6h"),
+            Some(Command::Range(Duration::from_secs(6 * 3600)))
+        );
+        assert_eq!(
+            p("range 1h30m"),
+            Some(Command::Range(Duration::from_secs(5400)))
+        );
+        assert_eq!(
+            p("ctx prod-eu"),
+            Some(Command::Context(Some("prod-eu".into())))
+        );
         assert_eq!(p("q"), Some(Command::Quit));
         assert_eq!(p("quit"), Some(Command::Quit));
         assert_eq!(p("live"), Some(Command::Live));
@@ -511,10 +533,18 @@ mod tests {
     fn mistakes_say_what_was_meant() {
         let e = |s| parse(s).expect_err(s);
         assert_eq!(e("alrets"), "no command `alrets`, did you mean `alerts`?");
-        assert!(e("s").contains("ambiguous: silences, slos, slo, service"), "{}", e("s"));
+        assert!(
+            e("s").contains("ambiguous: silences, slos, slo, service"),
+            "{}",
+            e("s")
+        );
         assert!(e("zzz").contains("one of overview, alerts"), "{}", e("zzz"));
         assert_eq!(e("range"), ":range needs a duration, e.g. :range 6h");
-        assert!(e("range six").starts_with(":range six: "), "{}", e("range six"));
+        assert!(
+            e("range six").starts_with(":range six: "),
+            "{}",
+            e("range six")
+        );
         assert!(e("range 0s").contains("longer than 0s"));
         assert_eq!(e("live now"), ":live takes no argument");
     }
@@ -549,7 +579,10 @@ mod tests {
             _ => Vec::new(),
         };
         let (line, cands) = complete("al", &args);
-        assert_eq!((line.as_str(), cands), ("alerts ", vec!["alerts".to_string()]));
+        assert_eq!(
+            (line.as_str(), cands),
+            ("alerts ", vec!["alerts".to_string()])
+        );
         let (line, cands) = complete("s", &args);
         assert_eq!(line, "s", "no common prefix beyond what is typed");
         assert_eq!(cands, ["silences", "slos", "slo", "service"]);

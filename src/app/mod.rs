@@ -472,7 +472,10 @@ impl App {
             Ok(map) => (map, None),
             Err(e) => (
                 KeyMap::default(),
-                Some(format!("keys.{}: {} (default keys used)", e.action, e.message)),
+                Some(format!(
+                    "keys.{}: {} (default keys used)",
+                    e.action, e.message
+                )),
             ),
         };
         let mut app = App {

@@ -102,7 +102,10 @@ impl<'de> Deserialize<'de> for KeyList {
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<KeyList, E> {
                 Ok(KeyList(vec![v.to_string()]))
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<KeyList, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<KeyList, A::Error> {
                 let mut keys = Vec::new();
                 while let Some(key) = seq.next_element::<String>()? {
                     keys.push(key);

@@ -116,16 +116,18 @@ impl Check<'_> {
 
     /// `keys:` remaps: known actions, keys that parse, no two actions on one key.
     fn keys(&self, config: &Config) -> Result<(), ConfigError> {
-        crate::keys::KeyMap::from_config(&config.keys).map(|_| ()).map_err(|e| {
-            let mut at = FieldPath::root().key("keys").key(&e.action);
-            if let Some(i) = e.index {
-                // A single key written as a string has no index in the text.
-                if config.keys.get(&e.action).is_some_and(|k| k.0.len() > 1) || i > 0 {
-                    at = at.index(i);
+        crate::keys::KeyMap::from_config(&config.keys)
+            .map(|_| ())
+            .map_err(|e| {
+                let mut at = FieldPath::root().key("keys").key(&e.action);
+                if let Some(i) = e.index {
+                    // A single key written as a string has no index in the text.
+                    if config.keys.get(&e.action).is_some_and(|k| k.0.len() > 1) || i > 0 {
+                        at = at.index(i);
+                    }
                 }
-            }
-            self.fail(&at, e.message)
-        })
+                self.fail(&at, e.message)
+            })
     }
 
     fn refresh(&self, refresh: Duration) -> Result<(), ConfigError> {

@@ -492,7 +492,11 @@ mod tests {
                 ..KeyPress::plain(Char('f'))
             }
         );
-        assert_eq!(p("CTRL+F"), p("ctrl+f"), "case-insensitive, Ctrl letters lower");
+        assert_eq!(
+            p("CTRL+F"),
+            p("ctrl+f"),
+            "case-insensitive, Ctrl letters lower"
+        );
         assert_eq!(
             p("alt+enter"),
             KeyPress {
@@ -606,7 +610,11 @@ mod tests {
                     read_only: false,
                 };
                 let e = ev(*code, mods);
-                assert_eq!(map.lookup(&e, ctx), super::super::lookup(&e, ctx), "{code:?}");
+                assert_eq!(
+                    map.lookup(&e, ctx),
+                    super::super::lookup(&e, ctx),
+                    "{code:?}"
+                );
             }
         }
         for name in ACTION_NAMES.iter().map(|(n, _)| *n) {
@@ -669,15 +677,25 @@ mod tests {
         // `j` is `down` everywhere: a filter on `j` would never be reached.
         let e = remap(&[("filter", &["/", "j"])]).unwrap_err();
         assert_eq!((e.action.as_str(), e.index), ("filter", Some(1)));
-        assert!(e.message.contains("already bound to `down`"), "{}", e.message);
+        assert!(
+            e.message.contains("already bound to `down`"),
+            "{}",
+            e.message
+        );
         // Keys of views that are never on screen together do not conflict.
-        assert!(remap(&[("expire", &["y"])]).is_ok(), "silences vs alert view");
+        assert!(
+            remap(&[("expire", &["y"])]).is_ok(),
+            "silences vs alert view"
+        );
         let e = remap(&[("sort", &["s"]), ("silence", &["S"])]).map(|_| ());
         assert!(e.is_ok(), "s freed by silence, taken by sort: {e:?}");
         let e = remap(&[("sort", &["s"])]).unwrap_err();
         assert_eq!(e.action, "sort");
         assert!(e.message.contains("`silence`"), "{}", e.message);
-        let e = remap(&[("pick_range", &["1", "2", "3", "4", "5", "6", "7", "8", "9", "0"])]);
+        let e = remap(&[(
+            "pick_range",
+            &["1", "2", "3", "4", "5", "6", "7", "8", "9", "0"],
+        )]);
         assert!(e.is_err(), "ten range keys");
     }
 }

@@ -10,8 +10,8 @@ use ratatui::Frame;
 use super::theme::THEME;
 use crate::app::{App, Freshness};
 use crate::domain::format;
-use crate::keys::Action;
 use crate::domain::series::Series;
+use crate::keys::Action;
 
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
