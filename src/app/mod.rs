@@ -11,10 +11,11 @@ pub mod alerts;
 pub mod command;
 pub mod handoff;
 pub mod input;
+mod mouse;
 pub mod slo;
 
 use chrono::{DateTime, FixedOffset, Utc};
-use crossterm::event::{KeyEvent, KeyEventKind};
+use crossterm::event::{KeyEvent, KeyEventKind, MouseEvent};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -129,6 +130,11 @@ pub enum Msg {
     Key(KeyEvent),
     /// The terminal changed size; only a redraw is needed.
     Resize,
+    /// A mouse event (only with `mouse: true` / `--mouse`) and the screen it happened on.
+    Mouse {
+        event: MouseEvent,
+        area: ratatui::layout::Rect,
+    },
     /// Text pasted into the terminal (bracketed paste): goes into the field being edited.
     Paste(String),
     /// The clock moved (about once a second).
@@ -452,6 +458,8 @@ pub struct App {
     pub keymap: KeyMap,
     /// The `:` command line (open or not) and its history.
     pub command: command::CommandLine,
+    /// The list row last clicked (a second click on it opens it).
+    pub last_click: Option<(View, usize)>,
     /// Work asked for by a key press (copy, confirmed writes), handed out by `update`.
     pending: Vec<Cmd>,
 }
@@ -513,6 +521,7 @@ impl App {
             pending: Vec::new(),
             keymap,
             command: Default::default(),
+            last_click: None,
             degrade: Default::default(),
             config,
         };
@@ -705,6 +714,7 @@ impl App {
                 }
             }
             Msg::Resize => self.dirty = true,
+            Msg::Mouse { event, area } => self.on_mouse(&event, area),
             Msg::Paste(text) => {
                 if !self.command_paste(&text) {
                     self.on_paste(&text);

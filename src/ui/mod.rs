@@ -28,23 +28,57 @@ pub mod slos;
 pub mod theme;
 pub mod widgets;
 
-use ratatui::layout::{Constraint, Layout};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
 use crate::app::{App, View};
 use theme::THEME;
 
-/// Draws the whole screen.
-pub fn render(app: &App, frame: &mut Frame) {
-    let [header, tabs, body, status] = Layout::vertical([
+/// The screen's rows: header, tabs, the view, status line.
+pub fn layout(area: Rect) -> [Rect; 4] {
+    Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Min(0),
         Constraint::Length(1),
     ])
-    .areas(frame.area());
+    .areas(area)
+}
+
+/// The list row (index into the view's items) at screen cell `(column, row)`, for the views
+/// whose rows sit one per line under a top border and a header line (overview, SLOs); from
+/// the same layout and scrolling the renderers use.
+pub fn row_at(app: &App, area: Rect, column: u16, row: u16) -> Option<usize> {
+    let [_, _, body, _] = layout(area);
+    let (len, selected) = match app.view {
+        View::Overview => (app.services.len(), app.selected),
+        View::Slos => (app.slos.len(), app.slo_selected),
+        _ => return None,
+    };
+    let inner = Block::default().borders(Borders::TOP).inner(body);
+    if inner.height < 2 || len == 0 {
+        return None;
+    }
+    let rows = Rect {
+        y: inner.y + 1,
+        height: inner.height - 1,
+        ..inner
+    };
+    if !rows.contains(ratatui::layout::Position::new(column, row)) {
+        return None;
+    }
+    let first = widgets::visible_rows(&vec![(); len], selected, usize::from(rows.height))
+        .next()
+        .map(|(i, _)| i)?;
+    let i = first + usize::from(row - rows.y);
+    (i < len).then_some(i)
+}
+
+/// Draws the whole screen.
+pub fn render(app: &App, frame: &mut Frame) {
+    let [header, tabs, body, status] = layout(frame.area());
     widgets::header(frame, header, app);
     let mut spans = Vec::new();
     for v in View::ALL {
