@@ -1,5 +1,6 @@
 //! The key table: the one list the dispatcher reads and the help overlay prints, so help can
-//! never drift from behaviour.
+//! never drift from behaviour. [`BINDINGS`] are the defaults; [`KeyMap`] (in `map.rs`) is the
+//! table in use, with the config's `keys:` remaps applied.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 

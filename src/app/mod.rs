@@ -475,17 +475,7 @@ impl App {
         ranges.sort();
         ranges.dedup();
         let range = config.range;
-        // A loaded config was validated; one built in code falls back to the defaults.
-        let (keymap, keymap_warning) = match KeyMap::from_config(&config.keys) {
-            Ok(map) => (map, None),
-            Err(e) => (
-                KeyMap::default(),
-                Some(format!(
-                    "keys.{}: {} (default keys used)",
-                    e.action, e.message
-                )),
-            ),
-        };
+        let (keymap, keymap_warning) = KeyMap::or_default(&config.keys);
         let mut app = App {
             context,
             services: Vec::new(),

@@ -394,6 +394,21 @@ impl KeyMap {
         KeyMap::new(&keys.iter().map(|(a, k)| (a.clone(), k.0.clone())).collect())
     }
 
+    /// [`KeyMap::from_config`], or the defaults and why when the remaps are refused (a loaded
+    /// config was validated already; one built in code may not have been).
+    pub fn or_default(keys: &BTreeMap<String, crate::config::KeyList>) -> (Self, Option<String>) {
+        match KeyMap::from_config(keys) {
+            Ok(map) => (map, None),
+            Err(e) => (
+                KeyMap::default(),
+                Some(format!(
+                    "keys.{}: {} (default keys used)",
+                    e.action, e.message
+                )),
+            ),
+        }
+    }
+
     /// Two actions on one key where both can be live is an error naming a remapped side.
     fn check_conflicts(&self) -> Result<(), KeyMapError> {
         for (i, a) in self.bindings.iter().enumerate() {
