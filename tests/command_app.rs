@@ -126,6 +126,15 @@ fn range_takes_any_duration_through_the_range_keys_path() {
     // The `-` key steps from where `:range` left it.
     key(&mut app, KeyCode::Char('-'));
     assert_eq!(app.range, Duration::from_secs(7200));
+    // Absurd ranges are the server's problem, never an overflow here.
+    for huge in ["range 500000y", "range 1ms"] {
+        let cmds = run(&mut app, huge);
+        let now = app.now;
+        fixture::answer(&mut app, cmds, now, None);
+        key(&mut app, KeyCode::Char('['));
+        sretop::snapshot::render_buffer(&app, 80, 24);
+    }
+    assert!(notice(&app).contains("longer than 0s"), "{}", notice(&app));
 }
 
 #[test]
