@@ -111,3 +111,28 @@ fn slo_rows_and_the_wheel() {
     mouse(&mut app, MouseEventKind::ScrollDown, 4, 10);
     assert_eq!(app.selected, 1);
 }
+
+#[test]
+fn alert_rows_are_clicked_past_group_headers() {
+    let mut app = fixture::app(&fixture::demo_names());
+    let alerts = fixture::alerts(8, app.now);
+    let group_by = app.config.alerts.group_by.clone();
+    app.alerts.load_merged(alerts, &group_by);
+    app.view = View::Alerts;
+    let header = line_of(&app, "alertname=TargetDown");
+    click(&mut app, header);
+    click(&mut app, header);
+    assert_eq!(
+        (app.view, app.alerts.selected),
+        (View::Alerts, 0),
+        "a header"
+    );
+    let row = line_of(&app, "cart-24d423");
+    click(&mut app, row);
+    assert_eq!((app.view, app.alerts.selected), (View::Alerts, 4));
+    click(&mut app, row);
+    assert_eq!(app.view, View::Alert);
+    let open = app.alerts.open_alert().expect("an alert is open");
+    assert_eq!(open.label("alertname"), "CPUThrottlingHigh");
+    assert_eq!(open.label("service"), "cart");
+}

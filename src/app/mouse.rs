@@ -1,6 +1,6 @@
 //! The mouse (only with `mouse: true` or `--mouse`): the wheel moves through a list like
-//! `j`/`k`, a left click selects a row of the overview or SLO list, a second click on the same
-//! row opens it. Rows are found with [`crate::ui::row_at`], the renderer's own geometry.
+//! `j`/`k`, a left click selects a row of the overview, SLO or alert list, a second click on
+//! the same row opens it. Rows are found with [`crate::ui::row_at`], the renderer's own geometry.
 
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
@@ -33,6 +33,7 @@ impl App {
                 };
                 let cursor = match self.view {
                     super::View::Slos => &mut self.slo_selected,
+                    super::View::Alerts => &mut self.alerts.selected,
                     _ => &mut self.selected,
                 };
                 let again = self.last_click == Some((self.view, i)) && *cursor == i;

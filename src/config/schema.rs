@@ -76,8 +76,8 @@ pub struct Config {
     /// `filter: "ctrl+f"`). A remap replaces the action's default keys; Ctrl-C always quits.
     #[serde(default)]
     pub keys: BTreeMap<String, KeyList>,
-    /// Capture the mouse (the wheel moves through lists, a click selects an overview or SLO
-    /// row, a second click opens it). Off by default: while the mouse is captured the terminal cannot select text.
+    /// Capture the mouse (the wheel moves through lists, a click selects an overview, SLO or
+    /// alert row, a second click opens it). Off by default: while the mouse is captured the terminal cannot select text.
     #[serde(default)]
     pub mouse: bool,
     /// Not part of the file: what the imports could not carry over (each message names the

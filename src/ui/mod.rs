@@ -47,14 +47,17 @@ pub fn layout(area: Rect) -> [Rect; 4] {
     .areas(area)
 }
 
-/// The list row (index into the view's items) at screen cell `(column, row)`, for the views
-/// whose rows sit one per line under a top border and a header line (overview, SLOs); from
-/// the same layout and scrolling the renderers use.
+/// The list row (index into the view's items) at screen cell `(column, row)` in the overview,
+/// SLO and alert lists; from the same layout and scrolling the renderers use.
 pub fn row_at(app: &App, area: Rect, column: u16, row: u16) -> Option<usize> {
     let [_, _, body, _] = layout(area);
+    if !body.contains(ratatui::layout::Position::new(column, row)) {
+        return None;
+    }
     let (len, selected) = match app.view {
         View::Overview => (app.services.len(), app.selected),
         View::Slos => (app.slos.len(), app.slo_selected),
+        View::Alerts => return alerts::alert_at(app, body, row),
         _ => return None,
     };
     let inner = Block::default().borders(Borders::TOP).inner(body);
