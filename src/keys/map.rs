@@ -378,9 +378,11 @@ impl KeyMap {
                 .iter_mut()
                 .filter(|b| b.action == action && !b.is_ctrl_c())
             {
-                b.keys = parsed.clone();
-                b.label = label.clone();
-                b.remapped = true;
+                if b.keys != parsed {
+                    b.keys = parsed.clone();
+                    b.label = label.clone();
+                    b.remapped = true;
+                }
             }
         }
         map.check_conflicts()?;
@@ -672,6 +674,9 @@ mod tests {
             .expect("shown");
         assert_eq!((filter.label.as_str(), filter.remapped), ("Ctrl-F", true));
         assert_eq!(map.label(Action::Quit), Some("Q Ctrl-Q"));
+        // Writing the default keys again is no remap.
+        let map = remap(&[("help", &["?"])]).expect("ok");
+        assert_eq!(map, KeyMap::default());
         // An empty list unbinds; the action leaves help.
         let map = remap(&[("sort", &[])]).expect("ok");
         assert!(map.active(alerts).all(|b| b.action != Action::Sort));
