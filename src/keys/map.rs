@@ -446,9 +446,27 @@ impl KeyMap {
             .filter(move |b| !b.keys.is_empty() && ctx.has_scope(b.scope, b.write))
     }
 
-    /// The action bound to a key press in `ctx`, if any.
+    /// The action bound to a key press in `ctx`, if any. An Alt key bound to nothing acts as
+    /// the key without Alt: terminals send Esc then `q` typed quickly as Alt-q.
     pub fn lookup(&self, event: &KeyEvent, ctx: KeyContext) -> Option<Action> {
         let press = KeyPress::from_event(event);
+        self.lookup_press(press, ctx).or_else(|| {
+            press
+                .alt
+                .then(|| {
+                    self.lookup_press(
+                        KeyPress {
+                            alt: false,
+                            ..press
+                        },
+                        ctx,
+                    )
+                })
+                .flatten()
+        })
+    }
+
+    fn lookup_press(&self, press: KeyPress, ctx: KeyContext) -> Option<Action> {
         self.bindings.iter().find_map(|b| {
             if !ctx.has_scope(b.scope, b.write) {
                 return None;
@@ -668,6 +686,18 @@ mod tests {
             Some(Action::Filter)
         );
         assert_eq!(map.lookup(&ev(Char('/'), none), alerts), None);
+        // Alt-Q (Esc then Q, typed fast) is Q when Alt-Q is bound to nothing; a bound Alt key
+        // wins.
+        assert_eq!(
+            map.lookup(&ev(Char('Q'), KeyModifiers::ALT), CTX),
+            Some(Action::Quit)
+        );
+        let alt = remap(&[("live", &["alt+l"])]).expect("ok");
+        assert_eq!(
+            alt.lookup(&ev(Char('l'), KeyModifiers::ALT), CTX),
+            Some(Action::Live)
+        );
+        assert_eq!(alt.lookup(&ev(Char('l'), none), CTX), None);
         let filter = map
             .active(alerts)
             .find(|b| b.action == Action::Filter)
