@@ -44,6 +44,7 @@ fn man_page_documents_the_flags() {
         "\\-\\-prometheus",
         "\\-\\-alertmanager",
         "\\-\\-read\\-only",
+        "\\-\\-mouse",
         "handoff",
     ] {
         assert!(man.contains(flag), "{flag} missing from the man page");
