@@ -122,15 +122,15 @@ first_frame() { # name cmd pattern -> milliseconds
     start=$(date +%s%N)
     tmux -L "$sock" new-session -d -s "ff-$name" -x 160 -y 48 "exec $cmd"
     for _ in $(seq 1000); do
-        if tmux -L "$sock" capture-pane -p -t "ff-$name" 2>/dev/null | grep -Eq "$pattern"; then
+        if tmux -L "$sock" capture-pane -p -t "=ff-$name:" 2>/dev/null | grep -Eq "$pattern"; then
             now=$(date +%s%N)
-            tmux -L "$sock" kill-session -t "ff-$name"
+            tmux -L "$sock" kill-session -t "=ff-$name"
             echo $(((now - start) / 1000000))
             return
         fi
         sleep 0.01
     done
-    tmux -L "$sock" kill-session -t "ff-$name" 2>/dev/null || true
+    tmux -L "$sock" kill-session -t "=ff-$name" 2>/dev/null || true
     echo "timeout"
 }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "?")}'; }
@@ -142,18 +142,22 @@ ff_g=$(for _ in $(seq "$runs"); do first_frame g "$(grafatui_cmd ff "$prom_port"
 
 # --- steady state, both at once ---------------------------------------------------------------
 # `script` sits between tmux and the tool and records every byte the tool writes.
-tmux -L "$sock" new-session -d -s s -x 160 -y 48 \
+tmux -L "$sock" new-session -d -s sretop-run -x 160 -y 48 \
     "exec script -qfc 'exec $(sretop_cmd run)' $tmp/tty-sretop"
-tmux -L "$sock" new-session -d -s g -x 160 -y 48 \
+tmux -L "$sock" new-session -d -s grafatui-run -x 160 -y 48 \
     "exec script -qfc 'exec $(grafatui_cmd run "$proxy_g")' $tmp/tty-grafatui"
 sleep 1
 pid_of() { # the tool under `script` in session $1
     local script_pid
-    script_pid=$(tmux -L "$sock" display-message -p -t "$1" '#{pane_pid}')
+    script_pid=$(tmux -L "$sock" display-message -p -t "=$1:" '#{pane_pid}')
     pgrep -P "$script_pid" | head -1
 }
-pid_s=$(pid_of s)
-pid_g=$(pid_of g)
+pid_s=$(pid_of sretop-run)
+pid_g=$(pid_of grafatui-run)
+if [[ -z "$pid_s" || -z "$pid_g" || "$pid_s" == "$pid_g" ]]; then
+    say "cannot find the two processes (sretop: '$pid_s', grafatui: '$pid_g')"
+    exit 1
+fi
 say "sretop pid $pid_s, grafatui pid $pid_g; warming up ${warmup}s, then measuring ${secs}s"
 sleep "$warmup"
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -172,8 +176,8 @@ hwm() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 hwm_s=$(hwm "$pid_s"); hwm_g=$(hwm "$pid_g"); rss_s=$(rss "$pid_s"); rss_g=$(rss "$pid_g")
 if [[ -n "${KEEP_SCREENS:-}" ]]; then
-    tmux -L "$sock" capture-pane -p -t s >"$KEEP_SCREENS.sretop.txt"
-    tmux -L "$sock" capture-pane -p -t g >"$KEEP_SCREENS.grafatui.txt"
+    tmux -L "$sock" capture-pane -p -t "=sretop-run:" >"$KEEP_SCREENS.sretop.txt"
+    tmux -L "$sock" capture-pane -p -t "=grafatui-run:" >"$KEEP_SCREENS.grafatui.txt"
 fi
 strip -o "$tmp/sretop.stripped" "$bin_dir/sretop"
 strip -o "$tmp/grafatui.stripped" "$grafatui"

@@ -53,6 +53,11 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub read_only: bool,
 
+    /// Capture the mouse: the wheel scrolls lists, a click selects a row, a second click opens
+    /// it (like `mouse: true` in the config). The terminal cannot select text meanwhile.
+    #[arg(long, global = true)]
+    pub mouse: bool,
+
     /// Log file [default: $XDG_STATE_HOME/sretop/sretop.log].
     #[arg(long, global = true, value_name = "PATH")]
     pub log_file: Option<PathBuf>,

@@ -1,7 +1,11 @@
 //! The key table: the one list the dispatcher reads and the help overlay prints, so help can
-//! never drift from behaviour.
+//! never drift from behaviour. [`BINDINGS`] are the defaults; [`KeyMap`] (in `map.rs`) is the
+//! table in use, with the config's `keys:` remaps applied.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+pub mod map;
+pub use map::{action_by_name, action_name, parse_key, KeyBinding, KeyMap, KeyMapError, KeyPress};
 
 /// What a key asks for. `App::update` turns actions into state changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +52,8 @@ pub enum Action {
     AckHandoff,
     /// Write a new handoff note.
     ComposeHandoff,
+    /// Open the `:` command line.
+    Command,
 }
 
 /// Where a binding applies.
@@ -324,6 +330,13 @@ pub const BINDINGS: &[Binding] = &[
         Scope::Global,
     ),
     key(
+        &[Char(':')],
+        ":",
+        Action::Command,
+        "command line (commands below)",
+        Scope::Global,
+    ),
+    key(
         &[Char('?')],
         "?",
         Action::Help,
@@ -355,16 +368,22 @@ pub struct KeyContext {
 impl KeyContext {
     /// Whether a binding applies here.
     pub fn has(&self, b: &Binding) -> bool {
-        let scoped = match b.scope {
+        self.has_scope(b.scope, b.write)
+    }
+
+    /// Whether a binding of `scope` (a write or not) applies here.
+    pub fn has_scope(&self, scope: Scope, write: bool) -> bool {
+        let scoped = match scope {
             Scope::Global => true,
             Scope::List => self.list,
             other => other == self.view,
         };
-        scoped && !(b.write && self.read_only)
+        scoped && !(write && self.read_only)
     }
 }
 
-/// The bindings that apply in `ctx`, in help order.
+/// The default bindings that apply in `ctx`, in help order (the running table, with the
+/// config's remaps, is [`KeyMap`]).
 pub fn active(ctx: KeyContext) -> impl Iterator<Item = &'static Binding> {
     BINDINGS.iter().filter(move |b| ctx.has(b))
 }

@@ -140,6 +140,7 @@ fn load_config(cli: &Cli) -> Result<(Config, Option<PathBuf>), String> {
         }
     };
     apply_overrides(&mut config, cli.overrides())?;
+    config.mouse |= cli.mouse;
     Ok((config, path))
 }
 
@@ -302,6 +303,9 @@ async fn dashboard(
     );
     let mut terminal = tui::init().map_err(|e| format!("cannot set up the terminal: {e}"))?;
     let _guard = tui::Guard;
+    if app.config.mouse {
+        tui::enable_mouse().map_err(|e| format!("cannot capture the mouse: {e}"))?;
+    }
     if debug_panic {
         let _ = terminal.draw(|frame| sretop::ui::render(&app, frame));
         panic!("--debug-panic: panicking with the terminal in raw mode");

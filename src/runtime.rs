@@ -529,6 +529,10 @@ where
                 Some(Ok(Event::Key(key))) => Msg::Key(key),
                 Some(Ok(Event::Resize(width, height))) => Msg::Resize { width, height },
                 Some(Ok(Event::Paste(text))) => Msg::Paste(text),
+                Some(Ok(Event::Mouse(event))) => Msg::Mouse {
+                    event,
+                    area: terminal.size().map(ratatui::layout::Rect::from).unwrap_or_default(),
+                },
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => {
                     tracing::info!(error = %e, "terminal input failed; exiting");

@@ -6,7 +6,9 @@ use std::io::{self, Stdout, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossterm::cursor::{Hide, Show};
-use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
 use crossterm::execute;
 use crossterm::terminal::{
     disable_raw_mode, enable_raw_mode, Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen,
@@ -17,6 +19,8 @@ use ratatui::Terminal;
 pub type Tui = Terminal<CrosstermBackend<Stdout>>;
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);
+/// Mouse capture was asked for (`mouse: true`, `--mouse`): [`resume`] turns it on again.
+static MOUSE: AtomicBool = AtomicBool::new(false);
 
 /// Enters raw mode and the alternate screen; installs the panic hook first so even a panic
 /// during setup restores the terminal.
@@ -37,11 +41,21 @@ pub fn init() -> io::Result<Tui> {
     setup().inspect_err(|_| restore())
 }
 
+/// Captures the mouse (wheel, clicks) until [`restore`]. Opt-in only: while a program
+/// captures the mouse the terminal cannot select text (most terminals still do with Shift).
+pub fn enable_mouse() -> io::Result<()> {
+    MOUSE.store(true, Ordering::SeqCst);
+    execute!(io::stdout(), EnableMouseCapture)
+}
+
 /// Leaves the alternate screen and raw mode. Safe to call more than once, and when the
 /// terminal is already gone (errors are ignored: there is nobody to tell).
 pub fn restore() {
     if ACTIVE.swap(false, Ordering::SeqCst) {
         let mut stdout = io::stdout();
+        if MOUSE.load(Ordering::SeqCst) {
+            let _ = execute!(stdout, DisableMouseCapture);
+        }
         let _ = execute!(stdout, DisableBracketedPaste, LeaveAlternateScreen, Show);
         let _ = disable_raw_mode();
         let _ = stdout.flush();
@@ -67,6 +81,9 @@ pub fn resume() {
             Clear(ClearType::All),
             EnableBracketedPaste
         );
+        if MOUSE.load(Ordering::SeqCst) {
+            let _ = execute!(stdout, EnableMouseCapture);
+        }
     }
 }
 

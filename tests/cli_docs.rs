@@ -47,6 +47,7 @@ fn man_page_documents_the_flags() {
         "\\-\\-alertmanager",
         "\\-\\-read\\-only",
         "\\-\\-service\\-label",
+        "\\-\\-mouse",
         "handoff",
     ] {
         assert!(man.contains(flag), "{flag} missing from the man page");

@@ -208,6 +208,8 @@ fn example_config_documents_every_field() {
         "imports",
         "format",
         "path",
+        "keys",
+        "mouse",
     ];
     for field in fields {
         assert!(
@@ -338,7 +340,7 @@ fn unknown_key_without_a_close_match_lists_or_places_it() {
         "config.yaml:4:1: banana: unknown field `banana`, expected one of `refresh`, `range`, \
          `ranges`, `time_zone`, `context`, `sources`, `signals`, `thresholds`, `services`, \
          `alert_windows`, `policy`, `slo_defaults`, `imports`, `alertmanagers`, `alerts`, \
-         `read_only`, `theme`, `colors`, `oncall`, `handoff`"
+         `read_only`, `theme`, `colors`, `oncall`, `handoff`, `keys`, `mouse`"
     );
     assert_eq!(
         error(&format!("{SOURCE}quantiles: [0.5]\n")),
@@ -2296,4 +2298,43 @@ fn oncall_section_is_checked_with_positions() {
         "{SOURCE}oncall:\n  time_zone: Europe/Berln\n  rotation: {{start: 2026-01-05, primary: [a]}}\n"
     ));
     assert!(typo.contains("Europe/Berlin"), "did you mean: {typo}");
+}
+
+#[test]
+fn keys_remap_actions_and_take_one_key_or_a_list() {
+    let config = parse(&format!(
+        "{SOURCE}keys:\n  quit: [\"q\", \"ctrl+q\"]\n  refresh: \"ctrl+r\"\n  filter: ctrl+f\n"
+    ))
+    .expect("valid keys");
+    assert_eq!(config.keys["quit"].0, ["q", "ctrl+q"]);
+    assert_eq!(config.keys["refresh"].0, ["ctrl+r"]);
+    assert!(!config.mouse);
+    assert!(
+        parse(&format!("{SOURCE}mouse: true\n"))
+            .expect("valid")
+            .mouse
+    );
+}
+
+#[test]
+fn bad_keys_name_the_file_line_and_field() {
+    assert_eq!(
+        error(&format!("{SOURCE}keys:\n  qiut: q\n")),
+        "config.yaml:5:9: keys.qiut: unknown action `qiut`, did you mean `quit`?"
+    );
+    assert_eq!(
+        error(&format!("{SOURCE}keys:\n  refresh: [R, \"ctrl+\"]\n")),
+        "config.yaml:5:16: keys.refresh[1]: `ctrl+` is not a key (write one character like \
+         \"j\" or \"?\", a named key: enter esc tab backtab up down left right home end pgup \
+         pgdown space backspace delete insert, f1…f12, with ctrl+, alt+ or shift+ in front)"
+    );
+    let e = error(&format!("{SOURCE}keys:\n  filter: j\n"));
+    assert!(
+        e.starts_with("config.yaml:5:") && e.contains("keys.filter: j is already bound to `down`"),
+        "{e}"
+    );
+    let e = error(&format!("{SOURCE}keys:\n  refresh: ctrl+c\n"));
+    assert!(e.contains("Ctrl-C always quits"), "{e}");
+    let e = error(&format!("{SOURCE}keys:\n  quit: {{key: q}}\n"));
+    assert!(e.contains("keys.quit") && e.contains("a key like"), "{e}");
 }

@@ -414,3 +414,54 @@ fn runs_inside_gnu_screen() {
         "dashboard left behind:\n{text}"
     );
 }
+
+/// The `:` command line, a remapped key and `--mouse` in a real terminal: the mouse reports
+/// reach the app, and mouse capture is off again after quitting.
+#[test]
+fn command_line_remapped_quit_and_mouse() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = support::free_port();
+    write_config(dir.path(), &format!("http://127.0.0.1:{port}"));
+    let path = dir.path().join("config.yaml");
+    let mut yaml = std::fs::read_to_string(&path).expect("config");
+    yaml.push_str("keys:\n  quit: Q\n");
+    std::fs::write(&path, yaml).expect("write config");
+    let tmux = tmux("cmdline");
+    tmux.start(
+        "s",
+        &[],
+        &format!(
+            "{}; echo EXITED:$?; sleep 60",
+            sretop(dir.path(), "--mouse")
+        ),
+    );
+    tmux.wait_for("s", "connection refused");
+    let mouse = tmux.cmd(&["display-message", "-p", "-t", "s", "#{mouse_any_flag}"]);
+    assert_eq!(mouse.trim(), "1", "--mouse captures the mouse");
+
+    tmux.keys("s", &[":"]);
+    tmux.type_text("s", "svc chec");
+    tmux.keys("s", &["Tab"]);
+    tmux.wait_for("s", ":svc checkout");
+    tmux.keys("s", &["Enter"]);
+    tmux.wait_for("s", "checkout on demo");
+    tmux.keys("s", &["Escape"]);
+    tmux.wait_for("s", "SERVICE");
+
+    // Two clicks (SGR mouse reports) on the third service row: select, then open. Rows:
+    // header, tabs, the list's border, its header, then api, checkout, search.
+    for _ in 0..2 {
+        tmux.type_text("s", "\u{1b}[<0;5;7M\u{1b}[<0;5;7m");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    tmux.wait_for("s", "search on demo");
+
+    // `q` was remapped away: it does nothing; `Q` quits.
+    tmux.keys("s", &["q"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!tmux.screen("s").contains("EXITED"), "q no longer quits");
+    tmux.keys("s", &["Q"]);
+    tmux.wait_for("s", "EXITED:0");
+    let mouse = tmux.cmd(&["display-message", "-p", "-t", "s", "#{mouse_any_flag}"]);
+    assert_eq!(mouse.trim(), "0", "mouse capture released on exit");
+}

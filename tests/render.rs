@@ -363,3 +363,28 @@ fn sixteen_and_256_colour_terminals_get_only_their_colours() {
         "{selected:?}"
     );
 }
+
+/// The `:` line replaces the status line: the text, a cursor, what Tab would complete to.
+#[test]
+fn command_line() {
+    let mut app = fixture::app(&fixture::demo_names());
+    press(&mut app, KeyCode::Char(':'));
+    assert!(app.command.active);
+    for c in "slo ch".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    let text = to_text(&render_buffer(&app, 80, 24));
+    let last = text.lines().last().unwrap_or("");
+    assert!(last.starts_with(":slo ch "), "{last}");
+    assert!(
+        last.contains("Tab: checkout/availability checkout/latency"),
+        "{last}"
+    );
+    insta::assert_snapshot!("command_line_80x24", text);
+    // An empty line lists the commands.
+    let mut app = fixture::app(&fixture::demo_names());
+    press(&mut app, KeyCode::Char(':'));
+    let text = to_text(&render_buffer(&app, 80, 24));
+    let last = text.lines().last().unwrap_or("");
+    assert!(last.starts_with(":   Tab: overview alerts"), "{last}");
+}

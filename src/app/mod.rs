@@ -8,12 +8,14 @@
 
 mod alert_actions;
 pub mod alerts;
+pub mod command;
 pub mod handoff;
 pub mod input;
+mod mouse;
 pub mod slo;
 
 use chrono::{DateTime, FixedOffset, Utc};
-use crossterm::event::{KeyEvent, KeyEventKind};
+use crossterm::event::{KeyEvent, KeyEventKind, MouseEvent};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -25,7 +27,7 @@ use crate::domain::series::Series;
 use crate::domain::signals::{self, QueryPlan, SignalKind};
 use crate::domain::slo_plan::{self, Count, Shape, SloQueryPlan};
 use crate::domain::window::Window;
-use crate::keys::{self, Action, KeyContext, Scope};
+use crate::keys::{Action, KeyContext, KeyMap, Scope};
 use crate::prom::alertmanager::NewSilence;
 use crate::prom::{PromError, QueryData, QueryResponse};
 use alerts::{AlertFeed, AlertFetched, AlertPoll, AlertsState, ExprFetched};
@@ -138,6 +140,11 @@ pub enum Msg {
     Resize {
         width: u16,
         height: u16,
+    },
+    /// A mouse event (only with `mouse: true` / `--mouse`) and the screen it happened on.
+    Mouse {
+        event: MouseEvent,
+        area: ratatui::layout::Rect,
     },
     /// Text pasted into the terminal (bracketed paste): goes into the field being edited.
     Paste(String),
@@ -479,6 +486,12 @@ pub struct App {
     /// a tenth of its cadence (the same delay for every query of the round, so they stay on
     /// one window). `None` (tests, one-shot snapshots): exactly on the cadence.
     pub jitter: Option<u64>,
+    /// The key table: the defaults with the config's `keys:` remaps.
+    pub keymap: KeyMap,
+    /// The `:` command line (open or not) and its history.
+    pub command: command::CommandLine,
+    /// The list row last clicked (a second click on it opens it).
+    pub last_click: Option<(View, usize)>,
     /// Work asked for by a key press (copy, confirmed writes), handed out by `update`.
     pending: Vec<Cmd>,
 }
@@ -494,6 +507,7 @@ impl App {
         ranges.sort();
         ranges.dedup();
         let range = config.range;
+        let (keymap, keymap_warning) = KeyMap::or_default(&config.keys);
         let mut app = App {
             context,
             services: Vec::new(),
@@ -515,7 +529,7 @@ impl App {
             generation: 0,
             now,
             tz,
-            warnings: Vec::new(),
+            warnings: keymap_warning.into_iter().collect(),
             quit: false,
             dirty: true,
             alerts: AlertsState::default(),
@@ -528,6 +542,9 @@ impl App {
                 .or_else(crate::store::handoff::HandoffStore::default_dir),
             pending: Vec::new(),
             jitter: None,
+            keymap,
+            command: Default::default(),
+            last_click: None,
             degrade: Default::default(),
             config,
         };
@@ -731,7 +748,12 @@ impl App {
                 self.dirty = true;
                 self.set_width(width);
             }
-            Msg::Paste(text) => self.on_paste(&text),
+            Msg::Mouse { event, area } => self.on_mouse(&event, area),
+            Msg::Paste(text) => {
+                if !self.command_paste(&text) {
+                    self.on_paste(&text);
+                }
+            }
             Msg::Tick => {
                 let before = self.alerts.new_since.len();
                 self.alerts.expire_highlights(now);
@@ -877,13 +899,18 @@ impl App {
 
     fn on_key(&mut self, key: &KeyEvent) {
         // Modes that take keys first: a confirmation, the silence form, the filter line.
-        if self.modal_key(key) {
+        if self.modal_key(key) || self.command_key(key) {
             self.dirty = true;
             return;
         }
-        let Some(action) = keys::lookup(key, self.key_context()) else {
+        let Some(action) = self.keymap.lookup(key, self.key_context()) else {
             return;
         };
+        self.act(action);
+    }
+
+    /// Carries out an action, from the key table or the command line.
+    fn act(&mut self, action: Action) {
         self.dirty = true;
         if self.alert_action(action) || self.handoff_action(action) {
             return;
@@ -1016,6 +1043,7 @@ impl App {
             | Action::Handoff
             | Action::AckHandoff
             | Action::ComposeHandoff => {}
+            Action::Command => self.command.open(),
             Action::NextContext => {
                 let names: Vec<String> =
                     self.config.sources.iter().map(|s| s.name.clone()).collect();

@@ -101,5 +101,7 @@ pub fn minimal(url: &str) -> Config {
         colors: None,
         oncall: None,
         handoff: Default::default(),
+        keys: Default::default(),
+        mouse: false,
     }
 }

@@ -79,11 +79,49 @@ pub struct Config {
     /// Where shift handoff notes are kept.
     #[serde(default)]
     pub handoff: HandoffConfig,
+    /// Key remaps: action name → one key or a list of keys (`quit: ["q", "ctrl+q"]`,
+    /// `filter: "ctrl+f"`). A remap replaces the action's default keys; Ctrl-C always quits.
+    #[serde(default)]
+    pub keys: BTreeMap<String, KeyList>,
+    /// Capture the mouse (the wheel moves through lists, a click selects an overview, SLO or
+    /// alert row, a second click opens it). Off by default: while the mouse is captured the terminal cannot select text.
+    #[serde(default)]
+    pub mouse: bool,
     /// Not part of the file: what the imports could not carry over (each message names the
     /// imported file and the SLO). Filled by [`parse`](super::parse); [`warnings`](super::warnings)
     /// includes them.
     #[serde(skip)]
     pub import_warnings: Vec<String>,
+}
+
+/// The keys of one action in `keys:`: one key (`"ctrl+f"`) or a list (`["q", "ctrl+q"]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyList(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for KeyList {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = KeyList;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a key like \"ctrl+f\" or a list of keys like [\"q\", \"ctrl+q\"]")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<KeyList, E> {
+                Ok(KeyList(vec![v.to_string()]))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<KeyList, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(key) = seq.next_element::<String>()? {
+                    keys.push(key);
+                }
+                Ok(KeyList(keys))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 /// Where shift handoff notes are kept.

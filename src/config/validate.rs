@@ -39,6 +39,7 @@ pub fn validate(config: &Config, text: &str, file: &Path) -> Result<(), ConfigEr
     check.slo_config(config)?;
     check.imports(config)?;
     check.alerts(config)?;
+    check.keys(config)?;
     if let Some(oncall) = &config.oncall {
         super::oncall::validate_oncall(oncall).map_err(|(path, message)| {
             // `oncall.rotation.primary` or `oncall.overrides[0].to` as a field path.
@@ -111,6 +112,22 @@ pub(super) struct Check<'a> {
 impl Check<'_> {
     pub(super) fn fail(&self, field: &FieldPath, message: impl Into<String>) -> ConfigError {
         ConfigError::invalid(self.file, self.text, field, message)
+    }
+
+    /// `keys:` remaps: known actions, keys that parse, no two actions on one key.
+    fn keys(&self, config: &Config) -> Result<(), ConfigError> {
+        crate::keys::KeyMap::from_config(&config.keys)
+            .map(|_| ())
+            .map_err(|e| {
+                let mut at = FieldPath::root().key("keys").key(&e.action);
+                if let Some(i) = e.index {
+                    // A single key written as a string has no index in the text.
+                    if config.keys.get(&e.action).is_some_and(|k| k.0.len() > 1) || i > 0 {
+                        at = at.index(i);
+                    }
+                }
+                self.fail(&at, e.message)
+            })
     }
 
     fn refresh(&self, refresh: Duration) -> Result<(), ConfigError> {

@@ -90,6 +90,56 @@ enum Row<'a> {
     Alert(&'a Alert, usize),
 }
 
+/// The filter line (zero, one or two rows) and the list below it, inside the view's top border.
+fn areas(app: &App, area: Rect) -> [Rect; 2] {
+    let a = &app.alerts;
+    let inner = Block::default().borders(Borders::TOP).inner(area);
+    let filter_rows = u16::from(a.editing_filter || !a.filter_input.text.is_empty())
+        + u16::from(a.filter_error.is_some());
+    Layout::vertical([Constraint::Length(filter_rows), Constraint::Min(0)]).areas(inner)
+}
+
+/// The list's lines: each group's header, then its alerts (with their index among the visible
+/// alerts); and the line of the selected alert.
+fn rows(app: &App) -> (Vec<Row<'_>>, usize) {
+    let a = &app.alerts;
+    let mut rows = Vec::with_capacity(a.visible_len() + a.groups.len());
+    let mut selected_row = 0;
+    let mut n = 0;
+    for g in &a.groups {
+        rows.push(Row::Group(g));
+        for alert in g.alerts(&a.merged) {
+            if n == a.selected {
+                selected_row = rows.len();
+            }
+            rows.push(Row::Alert(alert, n));
+            n += 1;
+        }
+    }
+    (rows, selected_row)
+}
+
+/// The alert (index among the visible ones) drawn on screen line `y` of a view in `area`,
+/// if that line shows an alert (not a group header): the geometry `render` draws with.
+pub fn alert_at(app: &App, area: Rect, y: u16) -> Option<usize> {
+    if !app.has_alert_feeds() || app.alerts.visible_len() == 0 {
+        return None;
+    }
+    let [_, list] = areas(app, area);
+    if y < list.y || y >= list.bottom() {
+        return None;
+    }
+    let (rows, selected_row) = rows(app);
+    let line = usize::from(y - list.y);
+    let found = visible_rows(&rows, selected_row, usize::from(list.height))
+        .nth(line)
+        .and_then(|(_, row)| match row {
+            Row::Alert(_, n) => Some(*n),
+            Row::Group(_) => None,
+        });
+    found
+}
+
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let a = &app.alerts;
     let total = a.merged.len();
@@ -110,13 +160,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         .borders(Borders::TOP)
         .border_style(THEME.border)
         .title(Line::from(title));
-    let inner = block.inner(area);
     frame.render_widget(block, area);
-
-    let filter_rows = u16::from(a.editing_filter || !a.filter_input.text.is_empty())
-        + u16::from(a.filter_error.is_some());
-    let [filter_area, list] =
-        Layout::vertical([Constraint::Length(filter_rows), Constraint::Min(0)]).areas(inner);
+    let [filter_area, list] = areas(app, area);
     filter_line(frame, filter_area, app);
 
     if !app.has_alert_feeds() {
@@ -151,19 +196,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         return;
     }
 
-    let mut rows = Vec::with_capacity(shown + a.groups.len());
-    let mut selected_row = 0;
-    let mut n = 0;
-    for g in &a.groups {
-        rows.push(Row::Group(g));
-        for alert in g.alerts(&a.merged) {
-            if n == a.selected {
-                selected_row = rows.len();
-            }
-            rows.push(Row::Alert(alert, n));
-            n += 1;
-        }
-    }
+    let (rows, selected_row) = rows(app);
     let width = usize::from(list.width);
     let service_w = if width >= 100 { 18 } else { 12 };
     let lines: Vec<Line> = visible_rows(&rows, selected_row, usize::from(list.height))

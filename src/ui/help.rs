@@ -1,4 +1,5 @@
-//! The `?` overlay, printed from the same key table the dispatcher reads.
+//! The `?` overlay, printed from the same key table the dispatcher reads (the defaults with
+//! the config's `keys:` remaps), then the `:` commands.
 
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -6,13 +7,17 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
 use super::theme::THEME;
+use crate::app::command::COMMANDS;
 use crate::app::App;
-use crate::keys;
+use crate::keys::{self, Action};
+
+/// Widest line of the command list, so it fits one column of a two-column 80x24 help.
+const COMMANDS_W: usize = 36;
 
 /// The keys of the current view, then the global ones; write keys are left out in read-only
-/// mode.
+/// mode. Remapped keys are marked.
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
-    let active: Vec<&keys::Binding> = keys::active(app.key_context()).collect();
+    let active: Vec<&keys::KeyBinding> = app.keymap.active(app.key_context()).collect();
     let label_w = active
         .iter()
         .map(|b| b.label.chars().count())
@@ -21,12 +26,23 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let mut lines: Vec<Line> = active
         .iter()
         .map(|b| {
-            Line::from(vec![
+            let mut spans = vec![
                 Span::styled(format!(" {:>label_w$} ", b.label), THEME.key),
                 Span::raw(b.help),
-            ])
+            ];
+            if b.remapped {
+                spans.push(Span::styled(" (remapped)", THEME.dim));
+            }
+            Line::from(spans)
         })
         .collect();
+    if let Some(key) = app.keymap.label(Action::Command) {
+        lines.push(Line::styled(
+            format!(" {key} commands (Tab completes):"),
+            THEME.title,
+        ));
+        lines.extend(command_lines().into_iter().map(Line::raw));
+    }
     if app.config.read_only {
         lines.push(Line::styled(" read-only: silences are disabled", THEME.dim));
     }
@@ -71,6 +87,26 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         ),
         popup,
     );
+}
+
+/// `:alerts [FILTER]  :slo NAME …` wrapped to [`COMMANDS_W`] columns.
+fn command_lines() -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::from("  ");
+    for (name, arg, _) in COMMANDS {
+        let word = if arg.is_empty() {
+            format!(":{name}")
+        } else {
+            format!(":{name} {arg}")
+        };
+        if line.chars().count() + word.chars().count() + 1 > COMMANDS_W && line.trim() != "" {
+            lines.push(std::mem::replace(&mut line, String::from("  ")));
+        }
+        line.push(' ');
+        line.push_str(&word);
+    }
+    lines.push(line);
+    lines
 }
 
 /// A help line cut or padded to exactly `width` columns.

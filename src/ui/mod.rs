@@ -8,12 +8,14 @@
 //! │ the view (overview.rs, service.rs, slos.rs, slo.rs)           │ the rest
 //! │                                                               │
 //! │ status: source health, query errors, key hints                │ 1 line
+//! │   (the `:` command line, cmdline.rs, while it is open)         │
 //! └───────────────────────────────────────────────────────────────┘
 //!   `?` draws help.rs on top.
 //! ```
 
 pub mod alert;
 pub mod alerts;
+pub mod cmdline;
 pub mod degrade;
 pub mod handoff;
 pub mod help;
@@ -27,23 +29,60 @@ pub mod slos;
 pub mod theme;
 pub mod widgets;
 
-use ratatui::layout::{Constraint, Layout};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
 use crate::app::{App, View};
 use theme::THEME;
 
-/// Draws the whole screen.
-pub fn render(app: &App, frame: &mut Frame) {
-    let [header, tabs, body, status] = Layout::vertical([
+/// The screen's rows: header, tabs, the view, status line.
+pub fn layout(area: Rect) -> [Rect; 4] {
+    Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Min(0),
         Constraint::Length(1),
     ])
-    .areas(frame.area());
+    .areas(area)
+}
+
+/// The list row (index into the view's items) at screen cell `(column, row)` in the overview,
+/// SLO and alert lists; from the same layout and scrolling the renderers use.
+pub fn row_at(app: &App, area: Rect, column: u16, row: u16) -> Option<usize> {
+    let [_, _, body, _] = layout(area);
+    if !body.contains(ratatui::layout::Position::new(column, row)) {
+        return None;
+    }
+    let (len, selected) = match app.view {
+        View::Overview => (app.services.len(), app.selected),
+        View::Slos => (app.slos.len(), app.slo_selected),
+        View::Alerts => return alerts::alert_at(app, body, row),
+        _ => return None,
+    };
+    let inner = Block::default().borders(Borders::TOP).inner(body);
+    if inner.height < 2 || len == 0 {
+        return None;
+    }
+    let rows = Rect {
+        y: inner.y + 1,
+        height: inner.height - 1,
+        ..inner
+    };
+    if !rows.contains(ratatui::layout::Position::new(column, row)) {
+        return None;
+    }
+    let first = widgets::visible_rows(&vec![(); len], selected, usize::from(rows.height))
+        .next()
+        .map(|(i, _)| i)?;
+    let i = first + usize::from(row - rows.y);
+    (i < len).then_some(i)
+}
+
+/// Draws the whole screen.
+pub fn render(app: &App, frame: &mut Frame) {
+    let [header, tabs, body, status] = layout(frame.area());
     widgets::header(frame, header, app);
     let mut spans = Vec::new();
     for v in View::ALL {
@@ -67,7 +106,11 @@ pub fn render(app: &App, frame: &mut Frame) {
         View::Silences => silences::render(frame, body, app),
         View::Handoff => handoff::render(frame, body, app),
     }
-    widgets::status_line(frame, status, app);
+    if app.command.active {
+        cmdline::render(frame, status, app);
+    } else {
+        widgets::status_line(frame, status, app);
+    }
     if app.alerts.confirm.is_some() {
         silences::render_confirm(frame, frame.area(), app);
     } else {

@@ -11,6 +11,7 @@ use super::theme::THEME;
 use crate::app::{App, Freshness};
 use crate::domain::format;
 use crate::domain::series::Series;
+use crate::keys::Action;
 
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
@@ -369,11 +370,16 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App) {
         spans.push(Span::styled(format!("⚠ {w} "), THEME.warn));
     }
     let used: usize = spans.iter().map(|s| s.width()).sum();
-    let hint = "? help  q quit ";
+    // The keys in use (remapped ones too); `? help  q quit ` by default.
+    let hint: String = [(Action::Help, "help"), (Action::Quit, "quit")]
+        .iter()
+        .filter_map(|(a, what)| Some(format!("{} {what}  ", app.keymap.label(*a)?)))
+        .collect::<String>();
+    let hint = hint.strip_suffix(' ').unwrap_or(&hint);
     let width = usize::from(area.width);
     if used + hint.len() < width {
         spans.push(Span::raw(" ".repeat(width - used - hint.chars().count())));
-        spans.push(Span::styled(hint, THEME.dim));
+        spans.push(Span::styled(hint.to_string(), THEME.dim));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
