@@ -98,14 +98,20 @@ fn real_main(cli: Cli) -> Result<ExitCode, String> {
     };
     let degrade = cli.degrade(&config);
     let result = match cli.command {
-        None => rt.block_on(dashboard(
-            config,
-            tz,
-            clients,
-            warnings,
-            cli.debug_panic,
-            degrade,
-        )),
+        None => {
+            // Discovery failed (Prometheus down, nothing found yet): the dashboard opens and
+            // keeps trying.
+            let rediscover = discovery_error.is_some().then(|| cli.service_label.clone());
+            rt.block_on(dashboard(
+                config,
+                tz,
+                clients,
+                warnings,
+                cli.debug_panic,
+                degrade,
+                rediscover,
+            ))
+        }
         Some(Command::Snapshot(args)) => {
             rt.block_on(snapshot_cmd(config, tz, clients, warnings, &args, degrade))
         }
@@ -288,8 +294,15 @@ async fn dashboard(
     warnings: Vec<String>,
     debug_panic: bool,
     degrade: sretop::ui::degrade::Degrade,
+    rediscover: Option<Option<String>>,
 ) -> Result<ExitCode, String> {
     let mut app = App::new(config, Utc::now(), tz);
+    app.rediscover = rediscover.map(|service_label| sretop::app::Rediscover {
+        service_label,
+        next_due: Utc::now() + chrono::Duration::seconds(2),
+        failures: 0,
+        in_flight: false,
+    });
     app.user = local_user();
     // Many sretops against one Prometheus do not poll in lockstep.
     app.jitter = Some(jitter_seed());

@@ -284,7 +284,33 @@ pub async fn execute(clients: &Clients, cmd: Cmd) -> Option<Msg> {
         // Needs the terminal: `run_loop` handles it before anything reaches here.
         Cmd::ComposeHandoff { .. } => None,
         Cmd::Bell | Cmd::Copy(_) => None,
+        Cmd::Discover {
+            source,
+            url,
+            service_label,
+        } => Some(rediscover(clients, &source, &url, service_label.as_deref()).await),
     }
+}
+
+/// Discovery again, for a dashboard started without a config file whose first try failed.
+async fn rediscover(clients: &Clients, source: &str, url: &str, label: Option<&str>) -> Msg {
+    let Some(client) = clients.get(source) else {
+        return Msg::Discovered(Err(format!("no source named {source:?}")));
+    };
+    let result = async {
+        let found = crate::discover::discover(client, label, Utc::now()).await?;
+        let config = crate::discover::to_config(&found, url)?;
+        let summary = format!(
+            "no config file: {} (`sretop config init` writes them out)",
+            found.summary()
+        );
+        Ok(Box::new((config, summary)))
+    }
+    .await;
+    if let Err(e) = &result {
+        tracing::info!(error = %e, "discovery failed; trying again later");
+    }
+    Msg::Discovered(result)
 }
 
 /// Composes a handoff note in the user's editor, with the terminal handed over meanwhile:

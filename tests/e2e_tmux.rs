@@ -106,6 +106,43 @@ fn starts_with_prometheus_down() {
     tmux.wait_for("s", "EXITED:0");
 }
 
+/// Zero-config start while Prometheus is down: the dashboard opens, says why there are no
+/// services, and finds them by itself once Prometheus is back.
+#[test]
+fn zero_config_start_finds_services_once_prometheus_is_back() {
+    let mut stack = Stack::start(Flavor::Prometheus);
+    // Some history, so the names are there when it comes back.
+    std::thread::sleep(Duration::from_secs(3));
+    stack.server.stop();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tmux = tmux("rediscover");
+    let home = dir.path().display().to_string();
+    let cmd = format!(
+        "{} --prometheus {} --log-file {}/log; echo EXITED:$?; sleep 60",
+        env!("CARGO_BIN_EXE_sretop"),
+        stack.server.url(),
+        home
+    );
+    tmux.start(
+        "s",
+        &[
+            ("HOME", home.as_str()),
+            ("XDG_CONFIG_HOME", home.as_str()),
+            ("SRETOP_CONFIG", ""),
+        ],
+        &format!("unset SRETOP_CONFIG; {cmd}"),
+    );
+    let screen = tmux.wait_for("s", "no services");
+    assert!(screen.contains("refused"), "{screen}");
+    stack.server.restart();
+    let screen = tmux.wait_until("s", "services discovered", |s| {
+        s.contains("Services (3)") && s.contains("checkout")
+    });
+    assert!(!screen.contains("no services:"), "{screen}");
+    tmux.keys("s", &["q"]);
+    tmux.wait_for("s", "EXITED:0");
+}
+
 /// A dropped SSH link: the terminal goes away under the process, which must exit at once
 /// (no spinning, no orphan).
 #[test]

@@ -180,6 +180,9 @@ pub enum Msg {
     /// Composing a handoff in the editor ended: the saved note's id, or why it was not saved
     /// (the draft is kept).
     HandoffComposed(Result<String, String>),
+    /// A discovery came back: the discovered config (its services and signals are taken) and
+    /// a summary, or why nothing was found.
+    Discovered(Result<Box<(Config, String)>, String>),
 }
 
 /// The answer to a [`Fetch`].
@@ -231,7 +234,28 @@ pub enum Cmd {
     },
     /// Write a new handoff note in the user's editor (needs the terminal).
     ComposeHandoff { dir: PathBuf, user: Option<String> },
+    /// Discover the services of `source` (started without a config file and the first
+    /// discovery failed); answered by [`Msg::Discovered`].
+    Discover {
+        source: String,
+        url: String,
+        service_label: Option<String>,
+    },
 }
+
+/// Started without a config file and discovery failed (Prometheus down, nothing found yet):
+/// it is tried again with backoff until it finds services.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rediscover {
+    /// `--service-label`.
+    pub service_label: Option<String>,
+    pub next_due: DateTime<Utc>,
+    pub failures: u32,
+    pub in_flight: bool,
+}
+
+/// The most a failed discovery waits before the next try.
+pub const MAX_REDISCOVER_SECS: i64 = 60;
 
 /// One alert feed poll.
 #[derive(Debug, Clone, PartialEq)]
@@ -486,6 +510,8 @@ pub struct App {
     /// a tenth of its cadence (the same delay for every query of the round, so they stay on
     /// one window). `None` (tests, one-shot snapshots): exactly on the cadence.
     pub jitter: Option<u64>,
+    /// Discovery still to be retried (see [`Rediscover`]).
+    pub rediscover: Option<Rediscover>,
     /// The key table: the defaults with the config's `keys:` remaps.
     pub keymap: KeyMap,
     /// The `:` command line (open or not) and its history.
@@ -542,6 +568,7 @@ impl App {
                 .or_else(crate::store::handoff::HandoffStore::default_dir),
             pending: Vec::new(),
             jitter: None,
+            rediscover: None,
             keymap,
             command: Default::default(),
             last_click: None,
@@ -802,6 +829,7 @@ impl App {
             }
             Msg::HandoffAcked(result) => self.on_handoff_acked(result),
             Msg::Notice { text, bad } => self.notice(text, bad),
+            Msg::Discovered(result) => self.on_discovered(result),
             Msg::HandoffComposed(result) => {
                 match result {
                     Ok(id) => self.notice(format!("handoff {id} saved"), false),
@@ -819,9 +847,53 @@ impl App {
             return Vec::new();
         }
         let mut cmds = std::mem::take(&mut self.pending);
+        cmds.extend(self.due_discovery());
         cmds.extend(self.due_fetches());
         cmds.extend(self.due_handoff_load());
         cmds
+    }
+
+    /// A discovery to retry, when it is due.
+    fn due_discovery(&mut self) -> Option<Cmd> {
+        let r = self.rediscover.as_mut()?;
+        if r.in_flight || r.next_due > self.now {
+            return None;
+        }
+        let source = self.config.source(&self.context)?;
+        r.in_flight = true;
+        Some(Cmd::Discover {
+            source: source.name.clone(),
+            url: source.url.clone(),
+            service_label: r.service_label.clone(),
+        })
+    }
+
+    fn on_discovered(&mut self, result: Result<Box<(Config, String)>, String>) {
+        let Some(r) = self.rediscover.as_mut() else {
+            return;
+        };
+        r.in_flight = false;
+        self.dirty = true;
+        // The status line's "no services: …" warning says how the last try went.
+        self.warnings.retain(|w| !w.starts_with("no services: "));
+        match result {
+            Ok(found) => {
+                let (config, summary) = *found;
+                self.rediscover = None;
+                self.config.services = config.services;
+                self.config.signals = config.signals;
+                self.warnings.push(summary.clone());
+                self.notice(summary, false);
+                self.rebuild();
+            }
+            Err(e) => {
+                r.failures += 1;
+                let wait = (1i64 << r.failures.min(7)).min(MAX_REDISCOVER_SECS);
+                r.next_due = self.now + chrono::Duration::seconds(wait);
+                self.warnings
+                    .push(format!("no services: {e} (trying again every {wait}s)"));
+            }
+        }
     }
 
     /// After a write: poll that Alertmanager's alerts and silences now.
@@ -1837,6 +1909,54 @@ services: [{name: api}, {name: checkout}]
             step: 5,
         };
         assert_eq!(tail_window(Some(held), fine).start, 1275);
+    }
+
+    #[test]
+    fn a_failed_discovery_is_retried_with_backoff_until_it_finds_services() {
+        let bare: Config =
+            serde_yaml::from_str("sources: [{name: demo, url: 'http://127.0.0.1:9090'}]")
+                .expect("config");
+        let mut app = App::new(bare, t(0), FixedOffset::east_opt(0).expect("utc"));
+        app.warnings
+            .push("no services: cannot list the metric names".into());
+        app.rediscover = Some(Rediscover {
+            service_label: Some("app".into()),
+            next_due: t(2),
+            failures: 0,
+            in_flight: false,
+        });
+        let discover = |cmds: &[Cmd]| {
+            cmds.iter()
+                .filter(|c| matches!(c, Cmd::Discover { .. }))
+                .count()
+        };
+        assert_eq!(discover(&app.update(Msg::Tick, t(1))), 0, "not yet due");
+        let cmds = app.update(Msg::Tick, t(2));
+        assert!(cmds.contains(&Cmd::Discover {
+            source: "demo".into(),
+            url: "http://127.0.0.1:9090".into(),
+            service_label: Some("app".into()),
+        }));
+        assert_eq!(discover(&app.update(Msg::Tick, t(3))), 0, "in flight");
+        app.update(Msg::Discovered(Err("connection refused".into())), t(3));
+        assert_eq!(app.warnings.len(), 1, "{:?}", app.warnings);
+        assert!(app.warnings[0].contains("connection refused"));
+        assert_eq!(discover(&app.update(Msg::Tick, t(4))), 0, "backing off");
+        assert_eq!(discover(&app.update(Msg::Tick, t(5))), 1, "2 s later");
+        let found: Config = serde_yaml::from_str(YAML).expect("config");
+        let cmds = app.update(
+            Msg::Discovered(Ok(Box::new((found, "discovered 2 services".into())))),
+            t(6),
+        );
+        assert!(app.rediscover.is_none());
+        assert_eq!(app.services.len(), 2);
+        assert_eq!(app.warnings, ["discovered 2 services"]);
+        assert_eq!(
+            fetches(&cmds).len(),
+            5,
+            "the new services are fetched at once"
+        );
+        assert_eq!(discover(&app.update(Msg::Tick, t(100))), 0, "done for good");
     }
 
     #[test]
