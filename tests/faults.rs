@@ -218,6 +218,62 @@ fn fake_prometheus(offset_secs: i64) -> u16 {
     })
 }
 
+/// What [`switchable_prometheus`] answers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Answer {
+    /// An empty matrix.
+    Ok,
+    /// JSON cut off after 20 bytes (the HTTP framing says that is all).
+    Truncated,
+    /// `503` with a plain-text body, as Prometheus answers while it starts.
+    Starting,
+    /// `500` with an HTML page from something in front of Prometheus.
+    Broken,
+}
+
+/// A Prometheus whose every answer is whatever `mode` holds at the time.
+fn switchable_prometheus() -> (u16, Arc<Mutex<Answer>>) {
+    let mode = Arc::new(Mutex::new(Answer::Ok));
+    let shared = Arc::clone(&mode);
+    let port = serve(move |mut stream| {
+        while read_request(&mut stream).is_some() {
+            let answer = *shared.lock().unwrap();
+            let (status, ctype, body): (&str, &str, &str) = match answer {
+                Answer::Ok | Answer::Truncated => (
+                    "200 OK",
+                    "application/json",
+                    r#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#,
+                ),
+                Answer::Starting => (
+                    "503 Service Unavailable",
+                    "text/plain",
+                    "Service Unavailable\n",
+                ),
+                Answer::Broken => (
+                    "500 Internal Server Error",
+                    "text/html",
+                    "<html><body><h1>upstream exploded</h1><p>\u{0}\u{1}garbage</p></body></html>",
+                ),
+            };
+            let sent = if answer == Answer::Truncated {
+                20
+            } else {
+                body.len()
+            };
+            // A truncated body is framed as complete: the JSON itself is cut.
+            let head = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {sent}\r\n\r\n"
+            );
+            if stream.write_all(head.as_bytes()).is_err()
+                || stream.write_all(&body.as_bytes()[..sent]).is_err()
+            {
+                return;
+            }
+        }
+    });
+    (port, mode)
+}
+
 /// A server that accepts every connection and never answers (a hung Prometheus); counts the
 /// connections it holds.
 fn hung_server() -> (u16, Arc<AtomicUsize>) {
@@ -720,6 +776,72 @@ fn slow_answers_arrive_and_nothing_stacks_up() {
 // -------------------------------------------------------------------------------------------
 // Names, certificates, huge answers, clocks
 // -------------------------------------------------------------------------------------------
+
+/// A Prometheus that answers, then sends truncated JSON, then 503 with a plain-text body (as
+/// while it starts), then a 500 HTML page, then answers again: each shows as what it is (a
+/// query problem on the panels, or the source down with the status and the body's first
+/// line), and the last clears everything by itself.
+#[test]
+fn bad_answers_are_shown_for_what_they_are_and_clear() {
+    let _machine = shared();
+    let (port, mode) = switchable_prometheus();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tmux = tmux("bad");
+    start_sretop(
+        &tmux,
+        "s",
+        dir.path(),
+        &config(&format!("http://127.0.0.1:{port}"), "", ""),
+    );
+    let limit = Duration::from_secs(20);
+    wait(&tmux, "s", "first answer", limit, |s| {
+        s.contains("● demo ok")
+    });
+    let mut figures = Vec::new();
+    let mut step = |answer: Answer, what: &str, pred: &dyn Fn(&str) -> bool| {
+        *mode.lock().unwrap() = answer;
+        let t = Instant::now();
+        let (screen, _) = wait(&tmux, "s", what, limit, pred);
+        let took = t.elapsed();
+        let line = screen
+            .lines()
+            .last()
+            .unwrap_or("")
+            .split("   ")
+            .next()
+            .unwrap_or("")
+            .to_string();
+        figures.push(format!("{what} {} ms ({line})", ms(took)));
+        assert!(took < Duration::from_secs(8), "{what} after {took:?}");
+        screen
+    };
+    // Truncated JSON: a query problem, the source is up.
+    let screen = step(Answer::Truncated, "truncated JSON", &|s| {
+        s.contains("query failed: malformed response")
+    });
+    assert!(!screen.contains("down since"), "{screen}");
+    // 503 while starting: the source is down, and says why in Prometheus' words.
+    let screen = step(Answer::Starting, "503 text", &|s| {
+        s.contains("✖ demo down since") && s.contains("HTTP 503: Service Unavailable")
+    });
+    assert!(
+        screen.contains("✖ STALE") || screen.contains("no data"),
+        "{screen}"
+    );
+    // 500 HTML: tags stripped, one line.
+    let screen = step(Answer::Broken, "500 HTML", &|s| {
+        s.contains("HTTP 500: upstream exploded")
+    });
+    assert!(!screen.contains("<h1>"), "{screen}");
+    // Answers again: every mark clears.
+    step(Answer::Ok, "recovery", &|s| {
+        s.contains("● demo ok")
+            && !s.contains("down since")
+            && !s.contains("query failed")
+            && !s.contains("STALE")
+    });
+    println!("FIGURE bad_answers: {}", figures.join("; "));
+}
 
 /// A source whose host does not resolve: named in the banner.
 #[test]
