@@ -281,11 +281,14 @@ fn header_spans(
     spans
 }
 
-/// True when a source this context uses is down, or nothing has been fetched for longer than
-/// two refreshes: what is on screen is no longer live.
+/// True when data was fetched but a source this context uses is down since, or nothing has
+/// come for longer than two refreshes: what is on screen is no longer live. (Before anything
+/// came there is nothing to be stale: the header says "no data yet".)
 pub fn data_is_stale(app: &App) -> bool {
     let down = app.sources.iter().any(|(name, src)| {
-        src.down_since.is_some() && app.services.iter().any(|s| s.source == *name)
+        src.down_since.is_some()
+            && src.last_ok.is_some()
+            && app.services.iter().any(|s| s.source == *name)
     });
     let old = app
         .last_success()
