@@ -407,7 +407,8 @@ pub const CLOCK_SKEW_SHOWN_SECS: i64 = 30;
 /// `clock skew: demo is 2m 5s ahead of this host` when the skew is large enough to matter
 /// (windows are computed from the host's clock), else `None`.
 pub fn skew_text(source: &str, skew: chrono::Duration) -> Option<String> {
-    let secs = skew.num_seconds();
+    // To the nearest second (the measurement is no finer).
+    let secs = (skew.num_milliseconds() + 500).div_euclid(1000);
     if secs.abs() < CLOCK_SKEW_SHOWN_SECS {
         return None;
     }
@@ -476,6 +477,10 @@ mod tests {
     fn clock_skew_is_said_only_when_large() {
         let secs = chrono::Duration::seconds;
         assert_eq!(skew_text("demo", secs(29)), None);
+        assert_eq!(
+            skew_text("demo", chrono::Duration::milliseconds(299_750)).as_deref(),
+            Some("clock skew: demo is 5m 0s ahead of this host")
+        );
         assert_eq!(skew_text("demo", secs(-29)), None);
         assert_eq!(
             skew_text("demo", secs(125)).as_deref(),
