@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: unit, snapshot, real-server integration (Prometheus and
-# VictoriaMetrics on loopback) and tmux end-to-end tests. Installs the servers it needs from
-# Debian's packages when they are missing (they start no daemon: the tests start their own).
+# VictoriaMetrics on loopback), tmux end-to-end and fault tests (openssl makes their
+# certificates). Installs the servers and tools it needs from Debian's packages when they are
+# missing (they start no daemon: the tests start their own).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -10,6 +11,7 @@ command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v victoria-metrics >/dev/null 2>&1 || need+=(victoria-metrics)
 command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v screen >/dev/null 2>&1 || need+=(screen)
 if ((${#need[@]})); then
     sudo=""

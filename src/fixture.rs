@@ -241,6 +241,7 @@ pub fn answer(app: &mut App, cmds: Vec<Cmd>, now: DateTime<Utc>, error: Option<&
             window: f.window,
             frame: f.frame,
             result,
+            clock_skew: None,
         }));
         let more = app.update(msg, now);
         debug_assert!(more.is_empty());

@@ -357,7 +357,8 @@ pub enum Exit {
 
 /// Runs one fetch to completion and wraps the answer as a message.
 pub async fn fetch(clients: &Clients, f: Fetch) -> Msg {
-    let result = match clients.get(&f.source) {
+    let client = clients.get(&f.source);
+    let result = match client {
         Some(client) => {
             client
                 .query_range(
@@ -378,6 +379,7 @@ pub async fn fetch(clients: &Clients, f: Fetch) -> Msg {
         window: f.window,
         frame: f.frame,
         result,
+        clock_skew: client.and_then(PromClient::clock_skew),
     }))
 }
 

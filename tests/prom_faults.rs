@@ -762,12 +762,12 @@ mod tls {
         assert_eq!(
             err,
             PromError::Tls {
-                reason: "invalid peer certificate: UnknownIssuer".to_owned()
+                reason: "untrusted certificate (unknown issuer; set ca_file)".to_owned()
             }
         );
         assert_eq!(
             err.to_string(),
-            "TLS: invalid peer certificate: UnknownIssuer"
+            "TLS: untrusted certificate (unknown issuer; set ca_file)"
         );
         assert!(err.is_transport());
 

@@ -195,6 +195,8 @@ pub struct Fetched {
     /// The whole window the answer belongs to.
     pub frame: Window,
     pub result: Result<QueryResponse, PromError>,
+    /// The source's clock minus the host's, as last measured by its client (HTTP `Date`).
+    pub clock_skew: Option<chrono::Duration>,
 }
 
 /// Work for the runtime.
@@ -448,6 +450,9 @@ pub struct SourceState {
     /// 5xx); cleared by any success.
     pub down_since: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    /// The source's clock minus the host's (from its answers' `Date` header): windows are
+    /// computed from the host's clock, so a large skew hides or invents recent data.
+    pub clock_skew: Option<chrono::Duration>,
 }
 
 /// Freshness of a panel.
@@ -1256,6 +1261,13 @@ impl App {
         let live = self.is_live();
         let now = self.now;
         let seed = self.jitter;
+        if let (Some(skew), Some(q)) = (f.clock_skew, self.queries.get(f.query)) {
+            let source = self.sources.entry(q.plan.source().to_string()).or_default();
+            if source.clock_skew.map(|s| s.num_seconds()) != Some(skew.num_seconds()) {
+                source.clock_skew = Some(skew);
+                self.dirty = true;
+            }
+        }
         let Some(q) = self.queries.get_mut(f.query) else {
             return;
         };
@@ -1607,6 +1619,7 @@ services: [{name: api}, {name: checkout}]
             window: f.window,
             frame: f.frame,
             result,
+            clock_skew: None,
         }))
     }
 

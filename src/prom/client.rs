@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE, DATE};
 use url::Url;
 
 use super::decode::{decode_buildinfo_body, decode_label_values_body, decode_query_body, is_json};
@@ -47,6 +47,8 @@ struct Inner {
     connect_timeout: Duration,
     max_body_bytes: usize,
     max_series: usize,
+    /// The server's clock minus ours, from the `Date` header of the last answer that had one.
+    clock_skew: std::sync::Mutex<Option<chrono::Duration>>,
 }
 
 impl std::fmt::Debug for PromClient {
@@ -139,6 +141,7 @@ impl PromClient {
                 connect_timeout,
                 max_body_bytes: opts.max_body_bytes,
                 max_series: opts.max_series,
+                clock_skew: std::sync::Mutex::new(None),
             }),
         })
     }
@@ -146,6 +149,18 @@ impl PromClient {
     /// The source name given in the options.
     pub fn name(&self) -> &str {
         &self.inner.name
+    }
+
+    /// How far the server's clock is ahead of this host's (negative: behind), from the `Date`
+    /// header of the last answer that carried one, compared with the time its headers arrived.
+    /// The header has whole seconds, so this is good to a second or so: enough to tell when
+    /// windows computed from the host's clock miss the server's newest data.
+    pub fn clock_skew(&self) -> Option<chrono::Duration> {
+        *self
+            .inner
+            .clock_skew
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Instant query (`/api/v1/query`) evaluated at `time`.
@@ -287,6 +302,12 @@ impl PromClient {
                 None => request,
             };
             let mut response = request.send().await.map_err(|e| self.transport_error(e))?;
+            if let Some(skew) = date_skew(response.headers().get(DATE), Utc::now()) {
+                *inner
+                    .clock_skew
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(skew);
+            }
             let status = response.status().as_u16();
             let content_type = response
                 .headers()
@@ -378,6 +399,18 @@ impl PromClient {
             },
         )
     }
+}
+
+/// The server's clock minus `received` (when the answer's headers arrived), from an HTTP
+/// `Date` header, give or take the time the answer took to arrive (`Sun, 06 Nov 1994 08:49:37 GMT`); `None` without a parsable one.
+pub(crate) fn date_skew(
+    date: Option<&HeaderValue>,
+    received: DateTime<Utc>,
+) -> Option<chrono::Duration> {
+    let text = date?.to_str().ok()?;
+    let server = DateTime::parse_from_rfc2822(text.trim()).ok()?;
+    // The header is cut to the second it was written in: its middle is the best guess.
+    Some(server.with_timezone(&Utc) + chrono::Duration::milliseconds(500) - received)
 }
 
 /// Up to `limit` bytes of an error page. The status is already known, so a
@@ -613,6 +646,27 @@ mod tests {
         send(&client.query("up", now));
         send(&client.query_range("up", now, now, Duration::from_secs(1)));
         send(&client.buildinfo());
+    }
+
+    #[test]
+    fn skew_from_the_date_header() {
+        let received = Utc
+            .with_ymd_and_hms(2026, 12, 6, 14, 0, 0)
+            .single()
+            .unwrap();
+        let date = HeaderValue::from_static("Sun, 06 Dec 2026 14:05:00 GMT");
+        assert_eq!(
+            date_skew(Some(&date), received),
+            Some(chrono::Duration::milliseconds(300_500))
+        );
+        let date = HeaderValue::from_static("Sun, 06 Dec 2026 13:59:30 GMT");
+        assert_eq!(
+            date_skew(Some(&date), received),
+            Some(chrono::Duration::milliseconds(-29_500))
+        );
+        assert_eq!(date_skew(None, received), None);
+        let junk = HeaderValue::from_static("yesterday");
+        assert_eq!(date_skew(Some(&junk), received), None);
     }
 
     #[test]

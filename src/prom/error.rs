@@ -26,7 +26,7 @@ pub enum PromError {
     /// TLS handshake or certificate failure.
     #[error("TLS: {reason}")]
     Tls {
-        /// e.g. `invalid peer certificate: UnknownIssuer`.
+        /// e.g. `untrusted certificate (unknown issuer; set ca_file)`.
         reason: String,
     },
     /// The whole request (or the connect) took too long.
@@ -277,7 +277,40 @@ fn tls_reason(chain: &[&(dyn StdError + 'static)], io_err: Option<&io::Error>) -
         (None, Some(io)) if io.kind() == io::ErrorKind::InvalidData => io.to_string(),
         _ => return None,
     };
-    Some(shorten(&reason, 200))
+    Some(shorten(&humanize_tls(&reason), 200))
+}
+
+/// rustls' words for the usual certificate failures, made readable on one status line: an
+/// unknown issuer says what to do, an expiry says when (not two unix times).
+fn humanize_tls(reason: &str) -> String {
+    if reason.contains("CaUsedAsEndEntity") {
+        return "the server's certificate is a CA certificate (self-signed?): give the server \
+                a certificate issued by that CA"
+            .to_owned();
+    }
+    if reason.ends_with("UnknownIssuer") {
+        return "untrusted certificate (unknown issuer; set ca_file)".to_owned();
+    }
+    if let Some(rest) = reason.split("certificate expired:").nth(1) {
+        // `verification time T (UNIX), but certificate is not valid after N (… seconds ago)`
+        let after = rest
+            .split("not valid after ")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|n| n.parse::<i64>().ok())
+            .and_then(|n| chrono::DateTime::from_timestamp(n, 0));
+        return match after {
+            Some(t) => format!("certificate expired on {}", t.format("%Y-%m-%d %H:%M UTC")),
+            None => "certificate expired".to_owned(),
+        };
+    }
+    if reason.ends_with("Expired") {
+        return "certificate expired".to_owned();
+    }
+    if reason.contains("certificate not valid yet") || reason.ends_with("NotValidYet") {
+        return "certificate not valid yet (check this host's clock)".to_owned();
+    }
+    reason.to_owned()
 }
 
 fn is_connection_loss(kind: io::ErrorKind) -> bool {
@@ -623,6 +656,33 @@ mod tests {
         assert_eq!(io_reason(&e), "no route to host");
         let e = io::Error::other("weird (os error 99)");
         assert_eq!(io_reason(&e), "weird");
+    }
+
+    #[test]
+    fn tls_reasons_are_readable() {
+        assert_eq!(
+            humanize_tls("invalid peer certificate: UnknownIssuer"),
+            "untrusted certificate (unknown issuer; set ca_file)"
+        );
+        assert_eq!(
+            humanize_tls(
+                "invalid peer certificate: certificate expired: verification time 1796000000 \
+                 (UNIX), but certificate is not valid after 1577923200 (218076800 seconds ago)"
+            ),
+            "certificate expired on 2020-01-02 00:00 UTC"
+        );
+        assert_eq!(
+            humanize_tls("invalid peer certificate: Expired"),
+            "certificate expired"
+        );
+        assert_eq!(
+            humanize_tls("invalid peer certificate: certificate not valid yet: verification …"),
+            "certificate not valid yet (check this host's clock)"
+        );
+        assert_eq!(
+            humanize_tls("received fatal alert: X"),
+            "received fatal alert: X"
+        );
     }
 
     #[test]

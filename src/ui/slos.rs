@@ -18,7 +18,7 @@ use ratatui::Frame;
 use super::theme::THEME;
 use super::widgets::{freshness_style, sparkline_into, visible_rows};
 use crate::app::slo::{SloState, SloStatus};
-use crate::app::App;
+use crate::app::{App, Freshness};
 use crate::domain::format;
 use crate::domain::health::Status;
 use crate::domain::slo::{Band, Exhaustion, Severity};
@@ -45,6 +45,17 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let paging = statuses.iter().filter(|s| s.burn.page_firing).count();
     if paging > 0 {
         title.push(Span::styled(format!("{paging} paging "), THEME.crit));
+    }
+    // Stale counts are not live ones: say how old they are, as the overview does.
+    let feeds: Vec<usize> = app
+        .slos
+        .iter()
+        .flat_map(|s| s.feeds.iter().copied())
+        .collect();
+    let fresh = app.freshness(&feeds);
+    if matches!(fresh, Freshness::Stale { .. } | Freshness::Failed { .. }) {
+        title.push(super::widgets::freshness_span(&fresh));
+        title.push(Span::raw(" "));
     }
     let block = Block::default()
         .borders(Borders::TOP)

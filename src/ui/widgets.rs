@@ -238,7 +238,10 @@ fn header_spans(
         ]);
     }
     spans.push(Span::raw("  "));
-    if app.is_live() {
+    if app.is_live() && data_is_stale(app) {
+        // The window follows the clock but the data does not: never call that live.
+        spans.push(Span::styled("✖ STALE", THEME.warn));
+    } else if app.is_live() {
         spans.push(Span::styled("● LIVE", THEME.live));
     } else {
         let w = app.window();
@@ -279,6 +282,21 @@ fn header_spans(
     spans
 }
 
+/// True when data was fetched but a source this context uses is down since, or nothing has
+/// come for longer than two refreshes: what is on screen is no longer live. (Before anything
+/// came there is nothing to be stale: the header says "no data yet".)
+pub fn data_is_stale(app: &App) -> bool {
+    let down = app.sources.iter().any(|(name, src)| {
+        src.down_since.is_some()
+            && src.last_ok.is_some()
+            && app.services.iter().any(|s| s.source == *name)
+    });
+    let old = app
+        .last_success()
+        .is_some_and(|t| (app.now - t).num_seconds() > 2 * app.refresh_secs() + 5);
+    down || old
+}
+
 /// The bottom line: the state of every source (down since when, why, next retry), else key
 /// hints.
 pub fn status_line(frame: &mut Frame, area: Rect, app: &App) {
@@ -305,6 +323,11 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App) {
             ));
         } else if src.last_ok.is_some() {
             spans.push(Span::styled(format!("● {name} ok "), THEME.ok));
+        }
+    }
+    for (name, src) in &app.sources {
+        if let Some(text) = src.clock_skew.and_then(|skew| skew_text(name, skew)) {
+            spans.push(Span::styled(format!("⚠ {text} "), THEME.warn));
         }
     }
     for (name, (since, reason)) in &app.alerts.am_down {
@@ -384,6 +407,28 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
+/// A clock skew smaller than this is not shown: it is within a scrape or two.
+pub const CLOCK_SKEW_SHOWN_SECS: i64 = 30;
+
+/// `clock skew: demo is 2m 5s ahead of this host` when the skew is large enough to matter
+/// (windows are computed from the host's clock), else `None`.
+pub fn skew_text(source: &str, skew: chrono::Duration) -> Option<String> {
+    // To the nearest second (the measurement is no finer).
+    let secs = (skew.num_milliseconds() + 500).div_euclid(1000);
+    if secs.abs() < CLOCK_SKEW_SHOWN_SECS {
+        return None;
+    }
+    let abs = secs.unsigned_abs();
+    let amount = match abs {
+        0..60 => format!("{abs}s"),
+        60..3600 => format!("{}m {}s", abs / 60, abs % 60),
+        3600..86400 => format!("{}h {}m", abs / 3600, (abs % 3600) / 60),
+        _ => format!("{}d {}h", abs / 86400, (abs % 86400) / 3600),
+    };
+    let way = if secs > 0 { "ahead of" } else { "behind" };
+    Some(format!("clock skew: {source} is {amount} {way} this host"))
+}
+
 /// A one-cell freshness marker for a row: `●` fresh, `…` loading, `!` stale, `✖` failed.
 pub fn freshness_glyph(f: &Freshness) -> Span<'static> {
     match f {
@@ -432,5 +477,32 @@ mod tests {
         assert_eq!(sparkline(None, 3, 0.0), "   ");
         let zeros = Series::from_samples(w, [(0.0, 0.0), (10.0, 0.0)]);
         assert_eq!(sparkline(Some(&zeros), 2, 0.0), "▁ ");
+    }
+
+    #[test]
+    fn clock_skew_is_said_only_when_large() {
+        let secs = chrono::Duration::seconds;
+        assert_eq!(skew_text("demo", secs(29)), None);
+        assert_eq!(
+            skew_text("demo", chrono::Duration::milliseconds(299_750)).as_deref(),
+            Some("clock skew: demo is 5m 0s ahead of this host")
+        );
+        assert_eq!(skew_text("demo", secs(-29)), None);
+        assert_eq!(
+            skew_text("demo", secs(125)).as_deref(),
+            Some("clock skew: demo is 2m 5s ahead of this host")
+        );
+        assert_eq!(
+            skew_text("demo", secs(-45)).as_deref(),
+            Some("clock skew: demo is 45s behind this host")
+        );
+        assert_eq!(
+            skew_text("demo", secs(2 * 3600 + 300)).as_deref(),
+            Some("clock skew: demo is 2h 5m ahead of this host")
+        );
+        assert_eq!(
+            skew_text("demo", secs(-3 * 86400)).as_deref(),
+            Some("clock skew: demo is 3d 0h behind this host")
+        );
     }
 }
