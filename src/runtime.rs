@@ -360,14 +360,16 @@ pub async fn fetch(clients: &Clients, f: Fetch) -> Msg {
     let client = clients.get(&f.source);
     let result = match client {
         Some(client) => {
-            client
-                .query_range(
-                    &f.promql,
-                    f.window.start_time(),
-                    f.window.end_time(),
-                    f.window.step_duration(),
-                )
-                .await
+            let (start, end, step) = (
+                f.window.start_time(),
+                f.window.end_time(),
+                f.window.step_duration(),
+            );
+            if f.slow {
+                client.query_range_slow(&f.promql, start, end, step).await
+            } else {
+                client.query_range(&f.promql, start, end, step).await
+            }
         }
         None => Err(PromError::Config {
             reason: format!("no source named {:?}", f.source),

@@ -774,7 +774,8 @@ fn basic_password_from_a_file_is_trimmed() {
         Some(&b"-----BEGIN CERTIFICATE-----\n"[..])
     );
     assert_eq!(options.name, "demo");
-    assert_eq!(options.timeout, std::time::Duration::from_secs(10));
+    assert_eq!(options.timeout, std::time::Duration::from_secs(5));
+    assert_eq!(options.slow_timeout, std::time::Duration::from_secs(30));
 
     std::fs::remove_file(&file).expect("remove");
     let err = source.client_options().expect_err("file gone");

@@ -292,6 +292,8 @@ pub struct Fetch {
     /// part is already held and only the tail (`window`) is fetched.
     pub frame: Window,
     pub instant: bool,
+    /// A slow query (an SLO window of days): sent with the source's `slow_timeout`.
+    pub slow: bool,
 }
 
 impl Fetch {
@@ -1184,6 +1186,7 @@ impl App {
                 window: request,
                 frame: fetch_window,
                 instant,
+                slow: matches!(&q.plan, Plan::Slo(p) if p.slow),
             }));
         }
         for (i, p) in self.alerts.polls.iter_mut().enumerate() {

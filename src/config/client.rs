@@ -21,6 +21,7 @@ impl SourceConfig {
         let mut options = ClientOptions::new(self.name.clone(), url);
         options.path_prefix = self.path_prefix.clone().filter(|p| !p.is_empty());
         options.timeout = self.timeout.std();
+        options.slow_timeout = self.slow_timeout.std();
         options.auth = match &self.auth {
             None => None,
             Some(AuthConfig::BearerToken(secret)) => {

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use super::error::ConfigError;
 use super::schema::{
-    default_range, default_ranges, default_refresh, default_service_label, default_timeout, Config,
-    SignalDefaults, SourceConfig, Thresholds, TimeZoneChoice,
+    default_range, default_ranges, default_refresh, default_service_label, default_slow_timeout,
+    default_timeout, Config, SignalDefaults, SourceConfig, Thresholds, TimeZoneChoice,
 };
 
 /// The environment variable naming the config file.
@@ -80,6 +80,7 @@ pub fn minimal(url: &str) -> Config {
             url: url.to_owned(),
             path_prefix: None,
             timeout: default_timeout(),
+            slow_timeout: default_slow_timeout(),
             auth: None,
             headers: BTreeMap::new(),
             ca_file: None,

@@ -208,9 +208,13 @@ pub struct SourceConfig {
     /// for a VictoriaMetrics cluster).
     #[serde(default)]
     pub path_prefix: Option<String>,
-    /// Per-request timeout.
+    /// Per-request timeout: how soon a hung server is noticed.
     #[serde(default = "default_timeout")]
     pub timeout: Duration,
+    /// Timeout of the slow queries only (SLO windows of a day or more, refreshed every
+    /// `slo_defaults.long_refresh`); never shorter than `timeout`.
+    #[serde(default = "default_slow_timeout")]
+    pub slow_timeout: Duration,
     /// Credentials, written as a map: `auth: {bearer_token: {env: VAR}}` or
     /// `auth: {basic: {username: u, password: {file: /path}}}`.
     #[serde(
@@ -444,7 +448,10 @@ pub fn default_ranges() -> Vec<Duration> {
         .collect()
 }
 pub(crate) fn default_timeout() -> Duration {
-    Duration::from_secs(10)
+    Duration::from_secs(5)
+}
+pub(crate) fn default_slow_timeout() -> Duration {
+    Duration::from_secs(30)
 }
 pub(crate) fn default_service_label() -> String {
     "service".into()

@@ -44,6 +44,7 @@ struct Inner {
     path_prefix: Option<String>,
     auth: Option<Auth>,
     timeout: Duration,
+    slow_timeout: Duration,
     connect_timeout: Duration,
     max_body_bytes: usize,
     max_series: usize,
@@ -138,6 +139,7 @@ impl PromClient {
                 path_prefix: opts.path_prefix.clone(),
                 auth: opts.auth,
                 timeout: opts.timeout,
+                slow_timeout: opts.slow_timeout.max(opts.timeout),
                 connect_timeout,
                 max_body_bytes: opts.max_body_bytes,
                 max_series: opts.max_series,
@@ -192,6 +194,31 @@ impl PromClient {
         end: DateTime<Utc>,
         step: Duration,
     ) -> Result<QueryResponse, PromError> {
+        self.query_range_within(query, start, end, step, self.inner.timeout)
+            .await
+    }
+
+    /// [`Self::query_range`] for a query known to be slow (an SLO window of days), given the
+    /// longer `slow_timeout`.
+    pub async fn query_range_slow(
+        &self,
+        query: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        step: Duration,
+    ) -> Result<QueryResponse, PromError> {
+        self.query_range_within(query, start, end, step, self.inner.slow_timeout)
+            .await
+    }
+
+    async fn query_range_within(
+        &self,
+        query: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        step: Duration,
+        timeout: Duration,
+    ) -> Result<QueryResponse, PromError> {
         let step = clamp_step(start, end, step)?;
         let params = [
             ("query", query.to_owned()),
@@ -201,7 +228,7 @@ impl PromClient {
         ];
         let post = encoded_len(query) > POST_THRESHOLD_BYTES;
         let fetched = self
-            .send(&self.inner.query_range_url, &params, post)
+            .send_within(&self.inner.query_range_url, &params, post, timeout)
             .await?;
         decode_query_body(
             fetched.status,
@@ -268,6 +295,17 @@ impl PromClient {
         params: &[(&str, String)],
         post: bool,
     ) -> Result<Fetched, PromError> {
+        self.send_within(url, params, post, self.inner.timeout)
+            .await
+    }
+
+    async fn send_within(
+        &self,
+        url: &Url,
+        params: &[(&str, String)],
+        post: bool,
+        timeout: Duration,
+    ) -> Result<Fetched, PromError> {
         let inner = &*self.inner;
         let request = if post {
             inner.http.post(url.clone()).form(params)
@@ -277,7 +315,9 @@ impl PromClient {
             inner.http.get(url.clone()).query(params)
         };
         let method = if post { "POST" } else { "GET" };
-        self.execute(request, url, method, "prometheus request")
+        // The client's own timeout is the short one; a slow query's request carries its own.
+        let request = request.timeout(timeout);
+        self.execute_within(request, url, method, "prometheus request", timeout)
             .await
     }
 
@@ -290,6 +330,18 @@ impl PromClient {
         url: &Url,
         method: &str,
         what: &str,
+    ) -> Result<Fetched, PromError> {
+        self.execute_within(request, url, method, what, self.inner.timeout)
+            .await
+    }
+
+    async fn execute_within(
+        &self,
+        request: reqwest::RequestBuilder,
+        url: &Url,
+        method: &str,
+        what: &str,
+        timeout: Duration,
     ) -> Result<Fetched, PromError> {
         let inner = &*self.inner;
         let started = Instant::now();
@@ -327,11 +379,9 @@ impl PromClient {
                 body,
             })
         };
-        let result = match tokio::time::timeout(inner.timeout, fut).await {
+        let result = match tokio::time::timeout(timeout, fut).await {
             Ok(result) => result,
-            Err(_) => Err(PromError::Timeout {
-                after: inner.timeout,
-            }),
+            Err(_) => Err(PromError::Timeout { after: timeout }),
         };
         let elapsed_ms = started.elapsed().as_millis() as u64;
         match &result {

@@ -6,8 +6,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-/// Default whole-request timeout.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default whole-request timeout: a hung server is noticed within seconds.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default timeout of the few slow queries (SLO windows of days, refreshed every few
+/// minutes), which a big server may take longer than seconds to answer.
+pub const DEFAULT_SLOW_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default cap on a response body (after decompression): 32 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// Default cap on the number of series in one result.
@@ -24,6 +27,9 @@ pub struct ClientOptions {
     pub path_prefix: Option<String>,
     /// Whole-request timeout; the connect timeout is `min(timeout, 5s)`.
     pub timeout: Duration,
+    /// Timeout of the queries sent with [`PromClient::query_range_slow`](super::PromClient::query_range_slow)
+    /// (never shorter than `timeout`).
+    pub slow_timeout: Duration,
     /// Credentials sent with every request.
     pub auth: Option<Auth>,
     /// Extra headers sent with every request, e.g. `X-Scope-OrgID`.
@@ -40,13 +46,14 @@ pub struct ClientOptions {
 }
 
 impl ClientOptions {
-    /// Options with sensible defaults: 10 s timeout, 32 MiB body cap, 10 000 series cap.
+    /// Options with sensible defaults: 5 s timeout (30 s for slow queries), 32 MiB body cap, 10 000 series cap.
     pub fn new(name: impl Into<String>, url: url::Url) -> Self {
         Self {
             name: name.into(),
             url,
             path_prefix: None,
             timeout: DEFAULT_TIMEOUT,
+            slow_timeout: DEFAULT_SLOW_TIMEOUT,
             auth: None,
             headers: Vec::new(),
             ca_pem: None,
@@ -226,7 +233,8 @@ mod tests {
     fn defaults() {
         let o = ClientOptions::default();
         assert_eq!(o.url.as_str(), "http://127.0.0.1:9090/");
-        assert_eq!(o.timeout, Duration::from_secs(10));
+        assert_eq!(o.timeout, Duration::from_secs(5));
+        assert_eq!(o.slow_timeout, Duration::from_secs(30));
         assert_eq!(o.max_body_bytes, 32 * 1024 * 1024);
         assert_eq!(o.max_series, 10_000);
         assert!(!o.insecure_skip_verify);
