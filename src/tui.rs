@@ -98,7 +98,9 @@ fn install_panic_hook() {
             .map(|s| (*s).to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
-        tracing::error!(%location, %payload, "panic");
+        // Captured whatever RUST_BACKTRACE says: the log is where a crash is read afterwards.
+        let backtrace = std::backtrace::Backtrace::force_capture();
+        tracing::error!(%location, %payload, "panic\n{backtrace}");
         previous(info);
         eprintln!("sretop crashed; the terminal was restored. Details are in the log file.");
     }));
