@@ -47,6 +47,8 @@ struct Inner {
     connect_timeout: Duration,
     max_body_bytes: usize,
     max_series: usize,
+    /// The credentials as they appear on the wire, scrubbed from error bodies.
+    secrets: Vec<super::types::Secret>,
 }
 
 impl std::fmt::Debug for PromClient {
@@ -122,6 +124,7 @@ impl PromClient {
             .build()
             .map_err(|e| config(format!("HTTP client: {}", error_message(&e))))?;
 
+        let secrets = super::redact::needles(&opts);
         let prefix = opts.path_prefix.as_deref();
         Ok(Self {
             inner: Arc::new(Inner {
@@ -139,6 +142,7 @@ impl PromClient {
                 connect_timeout,
                 max_body_bytes: opts.max_body_bytes,
                 max_series: opts.max_series,
+                secrets,
             }),
         })
     }
@@ -294,12 +298,16 @@ impl PromClient {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
             let ok = (200..300).contains(&status);
-            let body = if !ok && !is_json(content_type.as_deref()) {
+            let mut body = if !ok && !is_json(content_type.as_deref()) {
                 // Only a summary line is kept of a non-JSON error page.
                 peek_body(&mut response, ERROR_BODY_PEEK).await
             } else {
                 self.read_body(&mut response, inner.max_body_bytes).await?
             };
+            if !ok {
+                // An error page may echo the request, credentials included.
+                super::redact::scrub(&mut body, &inner.secrets);
+            }
             Ok(Fetched {
                 status,
                 content_type,
