@@ -547,3 +547,35 @@ fn panic_restores_then_reports() {
         "no backtrace in the log:\n{log}"
     );
 }
+
+/// `--read-only`: asking for a silence is refused on screen, and the refusal is in the audit
+/// log (with who asked), as the writes made are.
+#[test]
+fn read_only_refuses_a_silence_on_screen_and_in_the_audit_log() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = support::free_port();
+    write_config(dir.path(), &format!("http://127.0.0.1:{port}"));
+    let tmux = tmux("readonly");
+    tmux.start(
+        "r",
+        &[("USER", "oncall-ro")],
+        &format!(
+            "{}; echo EXITED:$?; sleep 60",
+            sretop(dir.path(), "--read-only")
+        ),
+    );
+    tmux.wait_for("r", "demo down since");
+    tmux.keys("r", &["a"]);
+    std::thread::sleep(Duration::from_millis(300));
+    tmux.keys("r", &["s"]);
+    tmux.wait_for("r", "read-only mode: silences cannot be created");
+    tmux.keys("r", &["q"]);
+    tmux.wait_for("r", "EXITED:0");
+    let log = std::fs::read_to_string(dir.path().join("sretop.log")).unwrap_or_default();
+    let line = log
+        .lines()
+        .find(|l| l.contains("sretop::audit") && l.contains("refused"))
+        .unwrap_or_else(|| panic!("no audit record of the refusal:\n{log}"));
+    assert!(line.contains("user=oncall-ro"), "{line}");
+    assert!(line.contains("silences cannot be created"), "{line}");
+}

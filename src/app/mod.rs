@@ -882,6 +882,7 @@ impl App {
             return;
         }
         let Some(action) = keys::lookup(key, self.key_context()) else {
+            self.refuse_write_key(key);
             return;
         };
         self.dirty = true;
