@@ -123,11 +123,11 @@ mod tests {
             }),
             &[("X-Api-Key", "key-123"), ("X-Env", "1")],
         );
-        let needles = needles(&o);
+        let found = needles(&o);
         let mut body =
             br#"{"error":"you sent Basic YWxpY2U6czNjcmV0Ing= and s3cret\"x and key-123; env 1"}"#
                 .to_vec();
-        scrub(&mut body, &needles);
+        scrub(&mut body, &found);
         let body = String::from_utf8(body).unwrap();
         assert_eq!(
             body,
