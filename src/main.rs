@@ -308,6 +308,10 @@ async fn dashboard(
     }
     let result = runtime::run(&mut app, &mut terminal, clients).await;
     tui::restore();
+    // `restore` showed the cursor. Dropping the Terminal would show it again, and on a
+    // terminal that hung up its failure is reported with `eprintln!`, which panics when
+    // stderr is gone too: the process would abort instead of exiting.
+    std::mem::forget(terminal);
     match result {
         Ok(Exit::Quit) => Ok(ExitCode::SUCCESS),
         Ok(Exit::Signal(name)) => {

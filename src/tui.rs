@@ -102,6 +102,11 @@ fn install_panic_hook() {
         let backtrace = std::backtrace::Backtrace::force_capture();
         tracing::error!(%location, %payload, "panic\n{backtrace}");
         previous(info);
-        eprintln!("sretop crashed; the terminal was restored. Details are in the log file.");
+        // Not `eprintln!`: with the terminal gone (a hang-up), it would panic inside the
+        // panic hook, and the process would abort.
+        let _ = writeln!(
+            io::stderr(),
+            "sretop crashed; the terminal was restored. Details are in the log file."
+        );
     }));
 }

@@ -133,6 +133,15 @@ fn exits_when_the_terminal_hangs_up() {
         state.is_empty() || state.split_whitespace().nth(2) == Some("Z"),
         "sretop still running 1 s after hang-up: {state}"
     );
+    // It exited, not crashed: writing to the dead terminal must not panic (a panic there
+    // used to abort the process on the way out).
+    std::thread::sleep(Duration::from_millis(200));
+    let log = std::fs::read_to_string(dir.path().join("sretop.log")).unwrap_or_default();
+    assert!(
+        log.contains("SIGHUP") || log.contains("terminal went away"),
+        "{log}"
+    );
+    assert!(!log.contains("panic"), "{log}");
 }
 
 /// A panic and a SIGTERM both leave the shell's terminal as it was.
