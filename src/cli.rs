@@ -66,6 +66,10 @@ pub struct Cli {
     #[arg(long, global = true, default_value = "info", value_name = "LEVEL")]
     pub log_level: String,
 
+    /// Debug logging: the same as `--log-level debug` (secrets are never logged).
+    #[arg(long, global = true, conflicts_with = "log_level")]
+    pub debug: bool,
+
     /// Panic right after the terminal is set up (tests the restore path).
     #[arg(long, hide = true)]
     pub debug_panic: bool,

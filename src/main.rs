@@ -252,9 +252,9 @@ fn init_logging(cli: &Cli) -> Option<tracing_appender::non_blocking::WorkerGuard
     let appender = tracing_appender::rolling::never(dir, name);
     let (writer, guard) = tracing_appender::non_blocking(appender);
     // The audit trail of writes is always kept, whatever the level asked for.
-    let filter =
-        tracing_subscriber::EnvFilter::try_new(format!("{},sretop::audit=info", cli.log_level))
-            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let level = if cli.debug { "debug" } else { &cli.log_level };
+    let filter = tracing_subscriber::EnvFilter::try_new(format!("{level},sretop::audit=info"))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_writer(writer)
         .with_ansi(false)
@@ -325,11 +325,21 @@ async fn dashboard(
     }
     let result = runtime::run(&mut app, &mut terminal, clients).await;
     tui::restore();
+    // `restore` showed the cursor. Dropping the Terminal would show it again, and on a
+    // terminal that hung up its failure is reported with `eprintln!`, which panics when
+    // stderr is gone too: the process would abort instead of exiting.
+    std::mem::forget(terminal);
     match result {
         Ok(Exit::Quit) => Ok(ExitCode::SUCCESS),
         Ok(Exit::Signal(name)) => {
             tracing::info!(signal = name, "stopped by signal");
-            Ok(ExitCode::from(if name == "SIGINT" { 130 } else { 143 }))
+            // The shell's convention: 128 + the signal's number.
+            Ok(ExitCode::from(match name {
+                "SIGHUP" => 129,
+                "SIGINT" => 130,
+                "SIGQUIT" => 131,
+                _ => 143,
+            }))
         }
         Ok(Exit::TerminalGone) => {
             tracing::info!("terminal went away");

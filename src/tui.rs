@@ -115,8 +115,15 @@ fn install_panic_hook() {
             .map(|s| (*s).to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
-        tracing::error!(%location, %payload, "panic");
+        // Captured whatever RUST_BACKTRACE says: the log is where a crash is read afterwards.
+        let backtrace = std::backtrace::Backtrace::force_capture();
+        tracing::error!(%location, %payload, "panic\n{backtrace}");
         previous(info);
-        eprintln!("sretop crashed; the terminal was restored. Details are in the log file.");
+        // Not `eprintln!`: with the terminal gone (a hang-up), it would panic inside the
+        // panic hook, and the process would abort.
+        let _ = writeln!(
+            io::stderr(),
+            "sretop crashed; the terminal was restored. Details are in the log file."
+        );
     }));
 }

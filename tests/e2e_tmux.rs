@@ -170,6 +170,15 @@ fn exits_when_the_terminal_hangs_up() {
         state.is_empty() || state.split_whitespace().nth(2) == Some("Z"),
         "sretop still running 1 s after hang-up: {state}"
     );
+    // It exited, not crashed: writing to the dead terminal must not panic (a panic there
+    // used to abort the process on the way out).
+    std::thread::sleep(Duration::from_millis(200));
+    let log = std::fs::read_to_string(dir.path().join("sretop.log")).unwrap_or_default();
+    assert!(
+        log.contains("SIGHUP") || log.contains("terminal went away"),
+        "{log}"
+    );
+    assert!(!log.contains("panic"), "{log}");
 }
 
 /// A panic and a SIGTERM both leave the shell's terminal as it was.
@@ -501,4 +510,169 @@ fn command_line_remapped_quit_and_mouse() {
     tmux.wait_for("s", "EXITED:0");
     let mouse = tmux.cmd(&["display-message", "-p", "-t", "s", "#{mouse_any_flag}"]);
     assert_eq!(mouse.trim(), "0", "mouse capture released on exit");
+}
+
+/// The terminal settings the pane's shell sees after sretop exited, as printed by the shell
+/// command of [`restore_check`]: the flags of `stty -a` that raw mode turns off.
+fn stty_after_exit(screen: &str) -> String {
+    screen
+        .lines()
+        .find(|l| l.starts_with("STTY:"))
+        .unwrap_or_else(|| panic!("no stty line:\n{screen}"))
+        .to_owned()
+}
+
+/// The shell command that runs sretop with `extra`, then prints its exit status and the
+/// terminal settings (raw mode off means `icanon` and `echo`, not `-icanon` / `-echo`).
+fn restore_check(dir: &Path, extra: &str) -> String {
+    format!(
+        "{}; echo EXITED:$?; echo STTY: $(stty -a | tr ' ;' '\\n\\n' | grep -xE -- '-?(icanon|echo|isig|icrnl|opost)'); sleep 60",
+        sretop(dir, extra)
+    )
+}
+
+fn assert_restored(tmux: &Tmux, session: &str, screen: &str) {
+    let alt = tmux.cmd(&["display-message", "-p", "-t", session, "#{alternate_on}"]);
+    assert_eq!(alt.trim(), "0", "{session}: left in the alternate screen");
+    let stty = stty_after_exit(screen);
+    let flags: Vec<&str> = stty.split_whitespace().collect();
+    for flag in ["icanon", "echo", "isig", "icrnl", "opost"] {
+        assert!(
+            flags.contains(&flag),
+            "{session}: `{flag}` is off after exit (raw mode left on): {stty}"
+        );
+    }
+    assert!(
+        !screen.contains("● LIVE") && !screen.contains("demo down since"),
+        "{session}: the dashboard is still on screen:\n{screen}"
+    );
+}
+
+/// The pid of the sretop the pane's shell is running (its only child).
+fn child_of_pane(tmux: &Tmux, session: &str) -> u32 {
+    let pane: u32 = tmux
+        .cmd(&["display-message", "-p", "-t", session, "#{pane_pid}"])
+        .trim()
+        .parse()
+        .expect("pane pid");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let children = std::fs::read_to_string(format!("/proc/{pane}/task/{pane}/children"))
+            .unwrap_or_default();
+        if let Some(pid) = children.split_whitespace().next() {
+            return pid.parse().expect("pid");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the pane's shell never started sretop");
+}
+
+/// Ctrl-C (a key in raw mode) and every stop signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT sent
+/// to the process) leave the shell's terminal as it was: the alternate screen left, raw mode
+/// off (checked with `stty -a` in the pane), and the exit status 0 for the key, 128 + the
+/// signal's number for a signal.
+#[test]
+fn ctrl_c_and_every_stop_signal_restore_the_terminal() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = support::free_port();
+    write_config(dir.path(), &format!("http://127.0.0.1:{port}"));
+    let tmux = tmux("signals");
+    let cases = [
+        ("ctrl-c", None, 0),
+        ("int", Some("INT"), 130),
+        ("term", Some("TERM"), 143),
+        ("hup", Some("HUP"), 129),
+        ("quit", Some("QUIT"), 131),
+    ];
+    for (session, _, _) in cases {
+        tmux.start(session, &[], &restore_check(dir.path(), ""));
+    }
+    for (session, signal, status) in cases {
+        tmux.wait_for(session, "demo down since");
+        match signal {
+            None => tmux.keys(session, &["C-c"]),
+            Some(signal) => {
+                let pid = child_of_pane(&tmux, session);
+                let ok = std::process::Command::new("kill")
+                    .arg(format!("-{signal}"))
+                    .arg(pid.to_string())
+                    .status()
+                    .expect("kill runs");
+                assert!(ok.success(), "kill -{signal} {pid}");
+            }
+        }
+        let screen = tmux.wait_for(session, "STTY:");
+        assert!(
+            screen.contains(&format!("EXITED:{status}")),
+            "{session}: expected exit status {status}:\n{screen}"
+        );
+        assert_restored(&tmux, session, &screen);
+    }
+    // Each stop is logged with its signal.
+    let log = std::fs::read_to_string(dir.path().join("sretop.log")).unwrap_or_default();
+    for signal in ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] {
+        assert!(log.contains(signal), "{signal} not in the log:\n{log}");
+    }
+}
+
+/// A panic with the terminal in raw mode: the terminal is restored first, then a short
+/// message goes to stderr (so it is on the shell's screen, not lost with the alternate
+/// screen), and the report — payload, location, backtrace — goes to the log file.
+#[test]
+fn panic_restores_then_reports() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = support::free_port();
+    write_config(dir.path(), &format!("http://127.0.0.1:{port}"));
+    // (With RUST_BACKTRACE set, Rust's own message carries the whole backtrace too.)
+    let tmux = tmux("panic").env_remove("RUST_BACKTRACE");
+    tmux.start("p", &[], &restore_check(dir.path(), "--debug-panic"));
+    let screen = tmux.wait_for("p", "STTY:");
+    assert!(screen.contains("EXITED:101"), "{screen}");
+    assert_restored(&tmux, "p", &screen);
+    // On the shell's screen after the restore: the one-line explanation and Rust's message.
+    assert!(
+        screen.contains("sretop crashed; the terminal was restored. Details are in the log file."),
+        "{screen}"
+    );
+    assert!(screen.contains("--debug-panic: panicking"), "{screen}");
+    let log = std::fs::read_to_string(dir.path().join("sretop.log")).unwrap_or_default();
+    assert!(log.contains("ERROR"), "{log}");
+    assert!(log.contains("--debug-panic: panicking"), "{log}");
+    assert!(log.contains("location=src/main.rs:"), "{log}");
+    assert!(
+        log.contains("backtrace") || log.contains("sretop::dashboard") || log.contains(" 0: "),
+        "no backtrace in the log:\n{log}"
+    );
+}
+
+/// `--read-only`: asking for a silence is refused on screen, and the refusal is in the audit
+/// log (with who asked), as the writes made are.
+#[test]
+fn read_only_refuses_a_silence_on_screen_and_in_the_audit_log() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = support::free_port();
+    write_config(dir.path(), &format!("http://127.0.0.1:{port}"));
+    let tmux = tmux("readonly");
+    tmux.start(
+        "r",
+        &[("USER", "oncall-ro")],
+        &format!(
+            "{}; echo EXITED:$?; sleep 60",
+            sretop(dir.path(), "--read-only")
+        ),
+    );
+    tmux.wait_for("r", "demo down since");
+    tmux.keys("r", &["a"]);
+    std::thread::sleep(Duration::from_millis(300));
+    tmux.keys("r", &["s"]);
+    tmux.wait_for("r", "read-only mode: silences cannot be created");
+    tmux.keys("r", &["q"]);
+    tmux.wait_for("r", "EXITED:0");
+    let log = std::fs::read_to_string(dir.path().join("sretop.log")).unwrap_or_default();
+    let line = log
+        .lines()
+        .find(|l| l.contains("sretop::audit") && l.contains("refused"))
+        .unwrap_or_else(|| panic!("no audit record of the refusal:\n{log}"));
+    assert!(line.contains("user=oncall-ro"), "{line}");
+    assert!(line.contains("silences cannot be created"), "{line}");
 }

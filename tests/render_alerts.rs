@@ -393,6 +393,11 @@ fn read_only_hides_and_refuses_writes() {
     key(&mut app, KeyCode::Char('a'));
     assert!(key(&mut app, KeyCode::Char('s')).is_empty());
     assert!(app.alerts.form.is_none());
+    let text = to_text(&render_buffer(&app, 160, 48));
+    assert!(
+        text.contains("read-only mode: silences cannot be created"),
+        "the refusal is shown: {text}"
+    );
     key(&mut app, KeyCode::Char('?'));
     let text = to_text(&render_buffer(&app, 160, 48));
     assert!(!text.contains("silence the selected alert"), "{text}");

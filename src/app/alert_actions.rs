@@ -408,10 +408,38 @@ impl App {
         }
     }
 
+    /// A write asked for in read-only mode: the user is told, and the refusal goes to the
+    /// audit log with the writes that were made.
+    pub(super) fn refuse_write(&mut self, why: &str) {
+        let user = self.user.as_deref().unwrap_or("unknown");
+        tracing::info!(target: "sretop::audit", user = %user, "refused: {why}");
+        self.notice(why.to_owned(), true);
+    }
+
+    /// A key that is bound to a write but unbound (and hidden) in read-only mode: say why
+    /// nothing happens, rather than nothing.
+    pub(super) fn refuse_write_key(&mut self, key: &KeyEvent) {
+        if !self.config.read_only {
+            return;
+        }
+        let writable = crate::keys::KeyContext {
+            read_only: false,
+            ..self.key_context()
+        };
+        let why = match self.keymap.lookup(key, writable) {
+            None => return,
+            Some(Action::Silence) => "read-only mode: silences cannot be created",
+            Some(Action::Expire) => "read-only mode: silences cannot be expired",
+            Some(_) => "read-only mode: writes are disabled",
+        };
+        self.dirty = true;
+        self.refuse_write(why);
+    }
+
     /// Opens the silence form for the selected (or open) alert.
     fn start_silence(&mut self) {
         if self.config.read_only {
-            self.notice("read-only mode: silences cannot be created", true);
+            self.refuse_write("read-only mode: silences cannot be created");
             return;
         }
         let alert = match self.view {
@@ -622,7 +650,7 @@ impl App {
 
     fn start_expire(&mut self) {
         if self.config.read_only {
-            self.notice("read-only mode: silences cannot be expired", true);
+            self.refuse_write("read-only mode: silences cannot be expired");
             return;
         }
         let Some(row) = self.alerts.silences.get(self.alerts.silence_selected) else {
@@ -648,7 +676,7 @@ impl App {
     /// The user said yes: hand the write to the runtime.
     fn confirmed(&mut self, confirm: Confirm) {
         if self.config.read_only {
-            self.notice("read-only mode: nothing was sent", true);
+            self.refuse_write("read-only mode: nothing was sent");
             return;
         }
         let user = self.user.clone().unwrap_or_else(|| "unknown".into());

@@ -232,7 +232,7 @@ impl App {
     /// `A`: acknowledge the note on screen as the local user.
     fn start_ack(&mut self) {
         if self.config.read_only {
-            self.notice("read-only mode: writes are disabled", true);
+            self.refuse_write("read-only mode: writes are disabled");
             return;
         }
         let Some(dir) = self.handoff_dir.clone() else {

@@ -983,6 +983,7 @@ impl App {
             return;
         }
         let Some(action) = self.keymap.lookup(key, self.key_context()) else {
+            self.refuse_write_key(key);
             return;
         };
         self.act(action);
@@ -1461,11 +1462,30 @@ impl App {
         self.slos.get(self.slo_selected)
     }
 
+    /// How often a query is polled, in seconds (as [`Self::on_fetched`] schedules it, without
+    /// the jitter).
+    fn cadence_of(&self, plan: &Plan) -> i64 {
+        let refresh = self.refresh_secs();
+        match plan {
+            Plan::Slo(p) if p.slow => {
+                cadence_secs(self.config.slo_defaults.long_refresh).max(refresh)
+            }
+            Plan::Slo(_) => self
+                .config
+                .slo_defaults
+                .refresh
+                .map_or(refresh, cadence_secs),
+            Plan::Signal(_) => refresh,
+        }
+    }
+
     /// How fresh the data fed by these queries is.
     pub fn freshness(&self, feeds: &[usize]) -> Freshness {
         let mut worst = Freshness::Fresh;
-        let stale_after = 2 * self.refresh_secs() + 5;
         for q in feeds.iter().filter_map(|i| self.queries.get(*i)) {
+            // Stale after two missed polls of this query's own cadence: the slow SLO windows
+            // are polled every `slo_defaults.long_refresh`, not every `refresh`.
+            let stale_after = 2 * self.cadence_of(&q.plan) + 5;
             let error = q.last_error.as_ref().map(|(_, e)| e.clone());
             let this = match (q.last_ok, error) {
                 (None, None) => Freshness::Loading,
@@ -2189,6 +2209,30 @@ services: [{name: api}, {name: checkout}]
         crate::fixture::answer(&mut app, fast, at(15), None);
         // After `long_refresh` (5 min) everything is due again.
         assert_eq!(fetches(&app.update(Msg::Tick, at(300))).len(), total);
+    }
+
+    #[test]
+    fn slow_slo_windows_are_not_stale_between_their_polls() {
+        let names = crate::fixture::demo_names();
+        let now = crate::fixture::fixed_now();
+        let mut app = App::new(
+            crate::fixture::config(&names),
+            now,
+            FixedOffset::east_opt(0).expect("utc"),
+        );
+        let cmds = app.update(Msg::Tick, now);
+        crate::fixture::answer(&mut app, cmds, now, None);
+        let all: Vec<usize> = (0..app.queries.len()).collect();
+        // Four minutes on, the fast queries answered every refresh, the slow SLO windows
+        // (polled every 5 min) once: nothing is stale.
+        let later = now + chrono::Duration::seconds(240);
+        let fast = app.update(Msg::Tick, later);
+        crate::fixture::answer(&mut app, fast, later, None);
+        assert_eq!(app.freshness(&all), Freshness::Fresh);
+        // Past two of its own polls, a slow window is stale.
+        let much_later = now + chrono::Duration::seconds(2 * 300 + 6);
+        app.now = much_later;
+        assert!(matches!(app.freshness(&all), Freshness::Stale { .. }));
     }
 
     #[test]

@@ -153,6 +153,15 @@ pub fn warnings(config: &Config, path: &Path) -> Vec<String> {
             }
         }
     }
+    if is_world_readable(path) {
+        for field in &config.literal_credentials {
+            out.push(format!(
+                "{file}: {field}: the config file {file} holds a credential and is readable by \
+                 every user on this machine (chmod 600 {file}, or write the value as ${{VARIABLE}} \
+                 and set it in the environment)"
+            ));
+        }
+    }
     out.extend(config.import_warnings.iter().cloned());
     out.extend(super::slo_check::slo_warnings(config, path));
     out

@@ -95,6 +95,7 @@ pub fn minimal(url: &str) -> Config {
         slo_defaults: Default::default(),
         imports: Vec::new(),
         import_warnings: Vec::new(),
+        literal_credentials: Vec::new(),
         alertmanagers: Vec::new(),
         alerts: Default::default(),
         read_only: false,

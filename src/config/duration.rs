@@ -107,8 +107,27 @@ impl fmt::Display for Duration {
 
 impl<'de> Deserialize<'de> for Duration {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Duration::parse(&text).map_err(serde::de::Error::custom)
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Duration;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a duration such as 15s, 5m or 1h30m")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Duration, E> {
+                Duration::parse(text).map_err(E::custom)
+            }
+            // A bare number (`refresh: 15`) reaches here as a number: say its unit is missing.
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Duration, E> {
+                self.visit_str(&n.to_string())
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Duration, E> {
+                self.visit_str(&n.to_string())
+            }
+            fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<Duration, E> {
+                self.visit_str(&n.to_string())
+            }
+        }
+        deserializer.deserialize_str(Visitor)
     }
 }
 

@@ -101,12 +101,31 @@ fn expand_variables(
         source.url = expand::expand(&source.url, env)
             .map_err(|message| ConfigError::invalid(path, text, &at.key("url"), message))?;
         for (name, value) in source.headers.iter_mut() {
+            if is_credential_header(name) && !value.contains('$') {
+                config
+                    .literal_credentials
+                    .push(at.key("headers").key(name).to_string());
+            }
             *value = expand::expand(value, env).map_err(|message| {
                 ConfigError::invalid(path, text, &at.key("headers").key(name), message)
             })?;
         }
     }
     Ok(())
+}
+
+/// Whether a header's value is a credential by its name: `Authorization`, `Cookie`, API keys,
+/// tokens, secrets, passwords.
+pub(crate) fn is_credential_header(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    matches!(
+        name.as_str(),
+        "authorization" | "proxy-authorization" | "cookie"
+    ) || [
+        "token", "secret", "password", "passwd", "api-key", "apikey", "api_key", "auth",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
 }
 
 /// `~/x` becomes `$HOME/x`; a relative path is taken from the config file's directory.

@@ -52,6 +52,7 @@ pub struct OnCallConfig {
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub struct RotationConfig {
     /// The day the first shift starts (at `handoff_time`), e.g. `2026-01-05`.
+    #[serde(deserialize_with = "date")]
     pub start: NaiveDate,
     /// Shift length in whole days (default `1w`).
     #[serde(default = "default_length")]
@@ -68,6 +69,17 @@ pub struct RotationConfig {
     /// (the next primary is the secondary), or nobody when the primary list has one person.
     #[serde(default)]
     pub secondary: Option<Vec<String>>,
+}
+
+/// A `YYYY-MM-DD` date, with a message that says so (chrono's own is "input contains invalid
+/// characters").
+fn date<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|e| {
+        serde::de::Error::custom(format!(
+            "invalid date `{text}`: {e} (write YYYY-MM-DD, e.g. 2026-01-05)"
+        ))
+    })
 }
 
 fn default_length() -> Duration {

@@ -92,6 +92,11 @@ pub struct Config {
     /// includes them.
     #[serde(skip)]
     pub import_warnings: Vec<String>,
+    /// The headers (field paths, e.g. `sources[0].headers.Authorization`) that carry a
+    /// credential written literally in the file rather than as `${VAR}`: a warning when the
+    /// file is readable by every user.
+    #[serde(skip)]
+    pub literal_credentials: Vec<String>,
 }
 
 /// The keys of one action in `keys:`: one key (`"ctrl+f"`) or a list (`["q", "ctrl+q"]`).

@@ -102,6 +102,15 @@ pub(crate) fn is_label_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// `[a-zA-Z_:][a-zA-Z0-9_:]*`, the Prometheus metric name syntax.
+pub(crate) fn is_metric_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+}
+
 /// The file being checked and its text, to locate the field at fault. The SLO rules live in
 /// [`slo_check`](super::slo_check), as more methods of this type.
 pub(super) struct Check<'a> {
@@ -330,6 +339,20 @@ impl Check<'_> {
     fn signals(&self, config: &Config) -> Result<(), ConfigError> {
         let signals = FieldPath::root().key("signals");
         self.positive(&signals.key("rate_window"), config.signals.rate_window)?;
+        for (field, name) in [
+            ("requests_metric", &config.signals.requests_metric),
+            ("latency_histogram", &config.signals.latency_histogram),
+        ] {
+            if !is_metric_name(name) {
+                return Err(self.fail(
+                    &signals.key(field),
+                    format!(
+                        "`{name}` is not a valid metric name (letters, digits, _ and :, not \
+                         starting with a digit, e.g. http_requests_total)"
+                    ),
+                ));
+            }
+        }
         for (i, quantile) in config.signals.quantiles.iter().enumerate() {
             if !(*quantile > 0.0 && *quantile < 1.0) {
                 return Err(self.fail(

@@ -50,6 +50,8 @@ struct Inner {
     max_series: usize,
     /// The server's clock minus ours, from the `Date` header of the last answer that had one.
     clock_skew: std::sync::Mutex<Option<chrono::Duration>>,
+    /// The credentials as they appear on the wire, scrubbed from error bodies.
+    secrets: Vec<super::types::Secret>,
 }
 
 impl std::fmt::Debug for PromClient {
@@ -125,6 +127,7 @@ impl PromClient {
             .build()
             .map_err(|e| config(format!("HTTP client: {}", error_message(&e))))?;
 
+        let secrets = super::redact::needles(&opts);
         let prefix = opts.path_prefix.as_deref();
         Ok(Self {
             inner: Arc::new(Inner {
@@ -144,6 +147,7 @@ impl PromClient {
                 max_body_bytes: opts.max_body_bytes,
                 max_series: opts.max_series,
                 clock_skew: std::sync::Mutex::new(None),
+                secrets,
             }),
         })
     }
@@ -367,12 +371,16 @@ impl PromClient {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
             let ok = (200..300).contains(&status);
-            let body = if !ok && !is_json(content_type.as_deref()) {
+            let mut body = if !ok && !is_json(content_type.as_deref()) {
                 // Only a summary line is kept of a non-JSON error page.
                 peek_body(&mut response, ERROR_BODY_PEEK).await
             } else {
                 self.read_body(&mut response, inner.max_body_bytes).await?
             };
+            if !ok {
+                // An error page may echo the request, credentials included.
+                super::redact::scrub(&mut body, &inner.secrets);
+            }
             Ok(Fetched {
                 status,
                 content_type,

@@ -16,6 +16,7 @@ pub mod alerts;
 mod client;
 mod decode;
 mod error;
+mod redact;
 mod types;
 
 pub use alertmanager::{

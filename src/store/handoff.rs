@@ -107,13 +107,19 @@ fn io_error(path: &Path, op: &'static str, source: io::Error) -> StoreError {
 fn write_error(path: &Path, op: &'static str, source: io::Error) -> StoreError {
     const ENOSPC: i32 = 28;
     const EDQUOT: i32 = 122;
+    // The file cannot grow any more (a file-size limit, or the file system's largest file):
+    // to the user, the same as a full disk.
+    const EFBIG: i32 = 27;
     const EROFS: i32 = 30;
     let raw = source.raw_os_error();
     match source.kind() {
         io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => StoreError::NoSpace {
             path: path.to_path_buf(),
         },
-        _ if matches!(raw, Some(ENOSPC | EDQUOT)) => StoreError::NoSpace {
+        io::ErrorKind::FileTooLarge => StoreError::NoSpace {
+            path: path.to_path_buf(),
+        },
+        _ if matches!(raw, Some(ENOSPC | EDQUOT | EFBIG)) => StoreError::NoSpace {
             path: path.to_path_buf(),
         },
         io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem => {
@@ -860,6 +866,8 @@ mod tests {
         assert!(full.to_string().contains("/x/handoff"));
         let denied = write_error(p, "write", io::Error::from_raw_os_error(13));
         assert!(matches!(denied, StoreError::ReadOnly { .. }));
+        let too_big = write_error(p, "write", io::Error::from_raw_os_error(27));
+        assert!(matches!(too_big, StoreError::NoSpace { .. }));
         let rofs = write_error(p, "write", io::Error::from_raw_os_error(30));
         assert!(matches!(rofs, StoreError::ReadOnly { .. }));
         let other = write_error(p, "write", io::Error::from_raw_os_error(5));
