@@ -28,9 +28,12 @@ proxy_g="${PROXY_GRAFATUI_PORT:-39192}"
 tmp="$(mktemp -d)"
 sock="sretop-compare-$$"
 pids=()
+tools=()
 say() { echo "compare: $*" >&2; }
 cleanup() {
     tmux -L "$sock" kill-server 2>/dev/null || true
+    # What outlived its terminal (see the hang-up row) is stopped here.
+    for p in "${tools[@]}"; do kill -9 "$p" 2>/dev/null || true; done
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
     rm -rf "$tmp"
@@ -115,30 +118,56 @@ grafatui_cmd() {
 sretop_ready='api +[0-9.]+/s'
 grafatui_ready='■ api \([0-9-]'
 
-# --- time to the first frame with data ------------------------------------------------------
-# Start in a fresh 160x48 pane, poll the screen every 10 ms until the first numbers show.
-first_frame() { # name cmd pattern -> milliseconds
-    local name="$1" cmd="$2" pattern="$3" start now
+# --- time to the first frame with data, and leaving with the terminal ------------------------
+# Start in a fresh 160x48 pane, poll the screen every 10 ms until the first numbers show; then
+# close the pane (as a dropped SSH link does) and see whether the process is gone 1 s later.
+# Prints "MILLISECONDS GONE" (GONE: 1 if it exited, 0 if it outlived its terminal).
+first_frame() { # name cmd pattern
+    local name="$1" cmd="$2" pattern="$3" start now pid ms=timeout gone=0
     start=$(date +%s%N)
     tmux -L "$sock" new-session -d -s "ff-$name" -x 160 -y 48 "exec $cmd"
+    pid=$(tmux -L "$sock" display-message -p -t "=ff-$name:" '#{pane_pid}')
     for _ in $(seq 1000); do
         if tmux -L "$sock" capture-pane -p -t "=ff-$name:" 2>/dev/null | grep -Eq "$pattern"; then
             now=$(date +%s%N)
-            tmux -L "$sock" kill-session -t "=ff-$name"
-            echo $(((now - start) / 1000000))
-            return
+            ms=$(((now - start) / 1000000))
+            break
         fi
         sleep 0.01
     done
     tmux -L "$sock" kill-session -t "=ff-$name" 2>/dev/null || true
-    echo "timeout"
+    sleep 1
+    if kill -0 "$pid" 2>/dev/null; then
+        echo "$name $pid" >>"$tmp/outlived"
+    else
+        gone=1
+    fi
+    echo "$ms $gone"
 }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "?")}'; }
 tmux -L "$sock" new-session -d -s keep -x 80 -y 24 "sleep 100000" # keeps the server up
 say "first frame with data: $runs runs each"
 # Both straight to Prometheus here, not through the counting proxies.
-ff_s=$(for _ in $(seq "$runs"); do first_frame s "$(sretop_cmd ff direct)" "$sretop_ready"; sleep 0.3; done | median)
-ff_g=$(for _ in $(seq "$runs"); do first_frame g "$(grafatui_cmd ff "$prom_port")" "$grafatui_ready"; sleep 0.3; done | median)
+for _ in $(seq "$runs"); do first_frame s "$(sretop_cmd ff direct)" "$sretop_ready"; done >"$tmp/ff-s"
+for _ in $(seq "$runs"); do first_frame g "$(grafatui_cmd ff "$prom_port")" "$grafatui_ready"; done >"$tmp/ff-g"
+ff_s=$(awk '{print $1}' "$tmp/ff-s" | median)
+ff_g=$(awk '{print $1}' "$tmp/ff-g" | median)
+gone_s=$(awk '{s += $2} END {print s}' "$tmp/ff-s")
+gone_g=$(awk '{s += $2} END {print s}' "$tmp/ff-g")
+# Processes that outlived their terminal: how much CPU they burn meanwhile (stopped on exit).
+spin=0
+who=none
+if [[ -s "$tmp/outlived" ]]; then
+    mapfile -t tools < <(awk '{print $2}' "$tmp/outlived")
+    read -r who first <"$tmp/outlived"
+    [[ "$who" == s ]] && who=sretop || who=grafatui
+    a=$(awk '{print $14 + $15}' "/proc/$first/stat" 2>/dev/null || echo 0)
+    sleep 5
+    b=$(awk '{print $14 + $15}' "/proc/$first/stat" 2>/dev/null || echo 0)
+    spin=$(((b - a) * 100 / 5 / $(getconf CLK_TCK)))
+    say "$who (pid $first) outlived its terminal, using ${spin}% of a core"
+    for p in "${tools[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+fi
 
 # --- steady state, both at once ---------------------------------------------------------------
 # `script` sits between tmux and the tool and records every byte the tool writes.
@@ -154,6 +183,7 @@ pid_of() { # the tool under `script` in session $1
 }
 pid_s=$(pid_of sretop-run)
 pid_g=$(pid_of grafatui-run)
+tools+=("$pid_s" "$pid_g")
 if [[ -z "$pid_s" || -z "$pid_g" || "$pid_s" == "$pid_g" ]]; then
     say "cannot find the two processes (sretop: '$pid_s', grafatui: '$pid_g')"
     exit 1
@@ -211,10 +241,17 @@ rows = [
     ("first frame with data (ms, median of $runs)", float("$ff_s"), float("$ff_g"), "{:.0f}"),
     ("binary size, stripped (MB)", $size_s / 1048576, $size_g / 1048576, "{:.1f}"),
 ]
+extra = [
+    (f"gone within 1 s of its terminal closing (of $runs)", "$gone_s", "$gone_g"),
+]
 print(f"Same run, same Prometheus: 4 signals x 3 services, 1h range, 15s refresh, 160x48; measured over {minutes*60:.0f} s after a ${warmup} s warm-up.\n")
 print("| measure | sretop | grafatui $grafatui_version | grafatui / sretop |")
 print("|---|---:|---:|---:|")
 for name, a, b, fmt in rows:
     ratio = f"{b / a:.1f}x" if a else "-"
     print(f"| {name} | {fmt.format(a)} | {fmt.format(b)} | {ratio} |")
+for name, a, b in extra:
+    print(f"| {name} | {a} | {b} | |")
+if int("$spin") > 0:
+    print(f"\n$who outlived its closed terminal, using $spin% of a core until the script killed it.")
 PY
