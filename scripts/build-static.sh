@@ -28,7 +28,8 @@ if ! command -v musl-gcc >/dev/null; then
 fi
 
 cd "$root"
-CC_x86_64_unknown_linux_musl=musl-gcc cargo build --release --locked --target "$target" --bin sretop
+# Both binaries: the demo exporter too, so the soak test can run the static pair.
+CC_x86_64_unknown_linux_musl=musl-gcc cargo build --release --locked --target "$target" --bins
 bin="${CARGO_TARGET_DIR:-$root/target}/$target/release/sretop"
 
 # Static: no program interpreter, no shared libraries.
