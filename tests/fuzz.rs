@@ -888,8 +888,12 @@ proptest! {
         is_regex in any::<bool>(),
         is_equal in any::<bool>(),
     ) {
-        let value = if is_regex { regex } else { value };
-        prop_assume!(!is_regex || LabelRegex::new(&value).is_ok());
+        let value = match (is_regex, LabelRegex::new(&regex).is_ok()) {
+            (false, _) => value,
+            (true, true) => regex,
+            // An invalid regex is not a matcher parse_matcher gives.
+            (true, false) => "a.*".to_owned(),
+        };
         let m = Matcher { name, value, is_regex, is_equal };
         prop_assert_eq!(parse_matcher(&format_matcher(&m)), Ok(m));
     }
