@@ -212,7 +212,11 @@ fn known_section(title: &str) -> Option<Known> {
 /// body always parses, since anything that does not fit is kept as text.
 pub fn parse(text: &str) -> Result<Note, ParseError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let text = text.replace("\r\n", "\n");
+    let mut text = text.replace("\r\n", "\n");
+    // A lone CR at the very end would become a CRLF with the newline a save writes after it.
+    if text.ends_with('\r') {
+        text.pop();
+    }
     let lines: Vec<&str> = text.split('\n').collect();
     if lines.first().map(|l| l.trim_end()) != Some("---") {
         return Err(ParseError::new(
@@ -943,6 +947,14 @@ mod tests {
             n.extra_sections,
             vec![("Notes".to_string(), "```".to_string())]
         );
+        assert_eq!(parse(&render(&n)).unwrap(), n);
+    }
+
+    #[test]
+    fn a_lone_cr_at_the_end_of_the_file_is_dropped() {
+        // Found by fuzzing: the preamble kept the CR, and the save's newline made it a CRLF.
+        let n = parse("---\nauthor: a\ncreated: 2026-11-22T09:00:00Z\n---\ntext \r").unwrap();
+        assert_eq!(n.preamble, "text ");
         assert_eq!(parse(&render(&n)).unwrap(), n);
     }
 
