@@ -21,7 +21,9 @@ mod client;
 mod discover;
 mod effective;
 mod error;
-mod expand;
+// Public for the fuzz tests and targets (`tests/fuzz.rs`, `fuzz/`).
+#[doc(hidden)]
+pub mod expand;
 mod import;
 mod position;
 mod slo_check;

@@ -774,6 +774,17 @@ impl ClassItem {
 
 const MAX_REGEX_DEPTH: usize = 32;
 
+/// How deeply quantified groups may nest (`((a+)b)*` is 2).
+const MAX_REPEAT_DEPTH: usize = 3;
+
+fn repeat_depth(node: &Node) -> usize {
+    match node {
+        Node::Char(_) | Node::Any | Node::Class { .. } => 0,
+        Node::Concat(items) | Node::Alt(items) => items.iter().map(repeat_depth).max().unwrap_or(0),
+        Node::Repeat { node, .. } => 1 + repeat_depth(node),
+    }
+}
+
 struct RegexParser<'a> {
     c: &'a [char],
     pos: usize,
@@ -826,10 +837,23 @@ impl RegexParser<'_> {
                 // Lazy quantifiers match the same strings when fully anchored.
                 self.pos += 1;
             }
-            node = Node::Repeat {
-                node: Box::new(node),
-                min_one,
-                max_one,
+            // Stacked quantifiers are one (`a*+` is `a*`, `a+?`… lazy is handled above, `a?+`
+            // is `a*`): nesting them would cost a pass per level when matching.
+            node = match node {
+                Node::Repeat {
+                    node,
+                    min_one: inner_min,
+                    max_one: inner_max,
+                } => Node::Repeat {
+                    node,
+                    min_one: inner_min && min_one,
+                    max_one: inner_max && max_one,
+                },
+                node => Node::Repeat {
+                    node: Box::new(node),
+                    min_one,
+                    max_one,
+                },
             };
         }
         Ok(node)
@@ -1017,20 +1041,15 @@ fn step(node: &Node, input: &[char], starts: &[bool]) -> Vec<bool> {
                 }
             }
             if !*max_one {
+                // Only the positions reached for the first time go round again, and an empty
+                // frontier stops at once (each pass matches `node` again, which nests).
                 let mut frontier = first;
-                loop {
+                while frontier.contains(&true) {
                     let next = step(node, input, &frontier);
-                    let mut added = false;
-                    for (i, r) in next.iter().enumerate() {
-                        if *r && !out[i] {
-                            out[i] = true;
-                            added = true;
-                        }
+                    for (i, r) in next.into_iter().enumerate() {
+                        frontier[i] = r && !out[i];
+                        out[i] |= r;
                     }
-                    if !added {
-                        break;
-                    }
-                    frontier = next;
                 }
             }
         }
@@ -1046,6 +1065,14 @@ impl LabelRegex {
         let node = p.alternation(0)?;
         if p.pos < chars.len() {
             return Err(err(p.pos, "unmatched ) in regex"));
+        }
+        // Matching costs a pass over the input per quantifier level: `((a+b)+c)+…` nested
+        // deeply would take exponential time (a silence from Alertmanager could hang the UI).
+        if repeat_depth(&node) > MAX_REPEAT_DEPTH {
+            return Err(err(
+                0,
+                format!("unsupported regex: quantifiers nested more than {MAX_REPEAT_DEPTH} deep"),
+            ));
         }
         Ok(Self { node })
     }
@@ -1528,6 +1555,23 @@ mod tests {
             vec!["DiskFull"],
             "quote mid-term"
         );
+    }
+
+    #[test]
+    fn nested_quantifiers_match_in_bounded_time() {
+        // Found by fuzzing (fuzz/ filter target): `#+++…` nested 23 quantifiers, each a pass
+        // over the input, and took minutes. Stacked quantifiers are now one.
+        let re = LabelRegex::new(&format!("a*{}#{}", "+".repeat(40), "+".repeat(40))).unwrap();
+        assert!(!re.is_match(&"+".repeat(30)));
+        assert!(re.is_match("aaa##"));
+        let re = LabelRegex::new("a?+").unwrap();
+        assert!(re.is_match("") && re.is_match("aaa"));
+        let re = LabelRegex::new("a+?").unwrap();
+        assert!(!re.is_match("") && re.is_match("aa"));
+        // Quantified groups nest at most 3 deep (each level is a pass per position reached).
+        assert!(LabelRegex::new("((a+b)*c)?").is_ok());
+        let e = LabelRegex::new("(((a+b)*c)?d)+").unwrap_err();
+        assert!(e.message.contains("nested more than 3 deep"), "{e}");
     }
 
     #[test]

@@ -212,7 +212,11 @@ fn known_section(title: &str) -> Option<Known> {
 /// body always parses, since anything that does not fit is kept as text.
 pub fn parse(text: &str) -> Result<Note, ParseError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let text = text.replace("\r\n", "\n");
+    let mut text = text.replace("\r\n", "\n");
+    // A lone CR at the very end would become a CRLF with the newline a save writes after it.
+    if text.ends_with('\r') {
+        text.pop();
+    }
     let lines: Vec<&str> = text.split('\n').collect();
     if lines.first().map(|l| l.trim_end()) != Some("---") {
         return Err(ParseError::new(
@@ -460,7 +464,12 @@ fn parse_body(lines: &[&str], note: &mut Note) {
     };
     let mut target = Target::Preamble;
     let mut in_fence = false;
-    for &line in lines {
+    // A code fence hides `##` headings only in free text (the preamble, unknown sections) and
+    // only when a fence line follows to close it. Otherwise an unclosed fence, or one in a
+    // bullet (whose lines are rewritten on save), would hide headings that a save writes after
+    // it, and the saved note would read back differently.
+    let last_fence = lines.iter().rposition(|l| is_fence(l));
+    for (i, &line) in lines.iter().enumerate() {
         if !in_fence {
             let heading = line.strip_prefix("## ").or(if line.trim_end() == "##" {
                 Some("")
@@ -481,8 +490,8 @@ fn parse_body(lines: &[&str], note: &mut Note) {
                 continue;
             }
         }
-        if is_fence(line) {
-            in_fence = !in_fence;
+        if is_fence(line) && !matches!(target, Target::Known(_)) {
+            in_fence = !in_fence && last_fence.is_some_and(|last| last > i);
         }
         match target {
             Target::Preamble => preamble.push(line),
@@ -912,6 +921,41 @@ mod tests {
         n.preamble = "Quiet shift overall.\n\nOne page at night.".into();
         n.extra_sections = vec![("Links".into(), "- [dash](https://x)\n\nend".into())];
         n
+    }
+
+    #[test]
+    fn an_unclosed_code_fence_does_not_hide_the_sections_written_after_it() {
+        // Found by tests/fuzz.rs: an unclosed fence in the preamble hid the section headings
+        // that render writes after it, so a saved note read back with its sections in the
+        // preamble.
+        let text = "---\nauthor: alice\ncreated: 2026-11-22T09:00:00Z\n---\n```\n";
+        let n = parse(text).unwrap();
+        assert_eq!(n.preamble, "```");
+        assert_eq!(parse(&render(&n)).unwrap(), n);
+        let mut with_tip = n.clone();
+        with_tip.tips.push(Item {
+            text: "ask Bob".into(),
+            done: false,
+        });
+        assert_eq!(parse(&render(&with_tip)).unwrap(), with_tip);
+        // A fence in a bullet (whose lines a save rewrites) hides no heading either.
+        let text = "---\nauthor: a\ncreated: 2026-11-22T09:00:00Z\n---\n## Tips\n- a\n  ```\n\
+                    ## Notes\n```\n";
+        let n = parse(text).unwrap();
+        assert_eq!(n.tips.len(), 1);
+        assert_eq!(
+            n.extra_sections,
+            vec![("Notes".to_string(), "```".to_string())]
+        );
+        assert_eq!(parse(&render(&n)).unwrap(), n);
+    }
+
+    #[test]
+    fn a_lone_cr_at_the_end_of_the_file_is_dropped() {
+        // Found by fuzzing: the preamble kept the CR, and the save's newline made it a CRLF.
+        let n = parse("---\nauthor: a\ncreated: 2026-11-22T09:00:00Z\n---\ntext \r").unwrap();
+        assert_eq!(n.preamble, "text ");
+        assert_eq!(parse(&render(&n)).unwrap(), n);
     }
 
     #[test]
