@@ -48,4 +48,4 @@ echo "fuzz: nightly or cargo-fuzz missing; running the proptest suite (tests/fuz
 # About 25 cases a second per property on one core in a debug build: SECONDS per property.
 cases=$((seconds * 25))
 ((cases >= 256)) || cases=256
-PROPTEST_CASES="$cases" cargo test --locked --test fuzz
+FUZZ_SEED="${FUZZ_SEED:-random}" PROPTEST_CASES="$cases" cargo test --locked --test fuzz

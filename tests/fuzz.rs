@@ -41,6 +41,13 @@ fn proptest_config() -> ProptestConfig {
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
             "proptest-regressions/fuzz.txt",
         ))),
+        // The same cases on every run, so CI is reproducible; `FUZZ_SEED=N` (or `random`)
+        // explores others (scripts/fuzz.sh does, with more cases).
+        rng_seed: match std::env::var("FUZZ_SEED").ok().as_deref() {
+            Some("random") => proptest::test_runner::RngSeed::Random,
+            Some(n) => proptest::test_runner::RngSeed::Fixed(n.parse().unwrap_or(1)),
+            None => proptest::test_runner::RngSeed::Fixed(0x5EED_F00D),
+        },
         ..ProptestConfig::default()
     }
 }

@@ -102,6 +102,18 @@ impl ConfigError {
             }
             None => (bare_message(&inner.to_string(), &path, 0, 0), found),
         };
+        // A missing field is reported just past the end of the document: point at the last
+        // line the file has (YAML counts a lone CR as a line break too).
+        let last = text
+            .replace("\r\n", "\n")
+            .split(['\n', '\r'])
+            .count()
+            .max(1);
+        let (line, column) = if line > last {
+            (last, 1)
+        } else {
+            (line, column)
+        };
         let mut message = improve(&message, &field);
         if message.contains("cannot start any token") && char_at(text, line, column) == Some('\t') {
             message.push_str(" (a tab: YAML indents with spaces only)");
