@@ -451,6 +451,85 @@ fn decode_all(status: u16, ct: Option<&str>, body: &[u8], max_series: usize) {
     }
 }
 
+/// Every pattern of up to 8 characters over `[ ] : - * |` (2 million): the "matches an absent
+/// label" check and the matcher agree wherever both understand the pattern. The first version
+/// of the check read `[:` inside a range (`[[-[:]]*`) as a POSIX class; this finds all four
+/// such patterns of that length against it.
+#[test]
+fn empty_match_check_agrees_with_the_matcher_on_every_short_class_pattern() {
+    const ALPHABET: [char; 6] = ['[', ']', ':', '-', '*', '|'];
+    let mut disagree = Vec::new();
+    let mut pattern = String::new();
+    for len in 0..=8u32 {
+        for index in 0..6u64.pow(len) {
+            pattern.clear();
+            let mut i = index;
+            for _ in 0..len {
+                pattern.push(ALPHABET[(i % 6) as usize]);
+                i /= 6;
+            }
+            if let (Ok(re), Some(empty)) = (
+                LabelRegex::new(&pattern),
+                prom::regex_matches_empty(&pattern),
+            ) {
+                if re.is_match("") != empty {
+                    disagree.push(pattern.clone());
+                }
+            }
+        }
+    }
+    assert!(
+        disagree.is_empty(),
+        "{} patterns, e.g. {:?}",
+        disagree.len(),
+        &disagree[..disagree.len().min(5)]
+    );
+}
+
+/// Regexes built around bracket classes: items that look like POSIX classes, ranges ending in
+/// `[`, escapes, stray brackets and colons, then quantifiers and alternation around them.
+fn class_regex_text() -> impl Strategy<Value = String> {
+    let item = prop_oneof![
+        Just("a"),
+        Just(":"),
+        Just("["),
+        Just("!-["),
+        Just("a-z"),
+        Just("-"),
+        Just("\\w"),
+        Just("\\]"),
+        Just("[:alpha:]"),
+        Just("[:"),
+        Just(":]"),
+    ];
+    let class = (
+        prop::bool::ANY,
+        prop::bool::ANY,
+        prop::collection::vec(item, 1..4),
+    )
+        .prop_map(|(neg, bracket_first, items)| {
+            format!(
+                "[{}{}{}]",
+                if neg { "^" } else { "" },
+                if bracket_first { "]" } else { "" },
+                items.concat()
+            )
+        });
+    let piece = prop_oneof![
+        3 => class,
+        1 => Just("a".to_owned()),
+        1 => Just("]".to_owned()),
+        1 => Just(":".to_owned()),
+        1 => Just("|".to_owned()),
+    ];
+    let quantified = (
+        piece,
+        prop_oneof![Just(""), Just("*"), Just("+"), Just("?")],
+    )
+        .prop_map(|(p, q)| format!("{p}{q}"));
+    prop::collection::vec(quantified, 0..5).prop_map(|p| p.concat())
+}
+
 proptest! {
     #![proptest_config(proptest_config())]
 
@@ -871,6 +950,16 @@ proptest! {
             if let Some(empty) = prom::regex_matches_empty(&pattern) {
                 prop_assert_eq!(re.is_match(""), empty, "pattern {:?}", pattern);
             }
+        }
+    }
+
+    /// Bracket classes are where the two readings of a regex (the matcher's, and the "does it
+    /// match an absent label" check Alertmanager applies to silences) parted ways (found by
+    /// libFuzzer: `[!-[:]*|]`, a range up to `[` followed by `:`).
+    #[test]
+    fn empty_match_check_agrees_with_the_matcher_on_classes(pattern in class_regex_text()) {
+        if let (Ok(re), Some(empty)) = (LabelRegex::new(&pattern), prom::regex_matches_empty(&pattern)) {
+            prop_assert_eq!(re.is_match(""), empty, "pattern {:?}", pattern);
         }
     }
 

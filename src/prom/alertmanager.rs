@@ -715,25 +715,7 @@ fn atom(c: &[char], pos: &mut usize, depth: usize) -> Option<bool> {
             Some(inner)
         }
         '[' => {
-            if c.get(*pos) == Some(&'^') {
-                *pos += 1;
-            }
-            if c.get(*pos) == Some(&']') {
-                *pos += 1;
-            }
-            while *c.get(*pos)? != ']' {
-                if c[*pos] == '\\' {
-                    *pos += 1;
-                } else if c[*pos] == '[' && c.get(*pos + 1) == Some(&':') {
-                    // [:alpha:]
-                    *pos += 2;
-                    while *c.get(*pos)? != ']' {
-                        *pos += 1;
-                    }
-                }
-                *pos += 1;
-            }
-            *pos += 1;
+            class(c, pos)?;
             Some(false)
         }
         '\\' => {
@@ -759,6 +741,65 @@ fn atom(c: &[char], pos: &mut usize, depth: usize) -> Option<bool> {
         ')' | '*' | '+' | '?' => None,
         _ => Some(false),
     }
+}
+
+/// The POSIX class names RE2 knows (`[[:alpha:]]`); any other name is an error.
+const POSIX_CLASSES: [&str; 14] = [
+    "alnum", "alpha", "ascii", "blank", "cntrl", "digit", "graph", "lower", "print", "punct",
+    "space", "upper", "word", "xdigit",
+];
+
+/// Skips a bracket class whose `[` is already consumed, the way RE2 reads it: a `]` first
+/// (after an optional `^`) is literal; `[:name:]` is a POSIX class only where an item starts
+/// and a `:]` follows (else that `[` is a literal, as in `[[:]`); a range's upper end is one
+/// character, so `[!-[:]` is `!` to `[`, then `:`.
+fn class(c: &[char], pos: &mut usize) -> Option<()> {
+    if c.get(*pos) == Some(&'^') {
+        *pos += 1;
+    }
+    let mut first = true;
+    loop {
+        let ch = *c.get(*pos)?;
+        if ch == ']' && !first {
+            *pos += 1;
+            return Some(());
+        }
+        first = false;
+        if ch == '[' && c.get(*pos + 1) == Some(&':') {
+            let rest = &c[*pos + 2..];
+            if let Some(end) = rest.windows(2).position(|w| w == [':', ']']) {
+                let name: String = rest[..end].iter().collect();
+                let name = name.strip_prefix('^').unwrap_or(&name);
+                if !POSIX_CLASSES.contains(&name) {
+                    return None; // RE2: invalid character class range.
+                }
+                *pos += 2 + end + 2;
+                continue;
+            }
+        }
+        class_char(c, pos)?;
+        if c.get(*pos) == Some(&'-') && c.get(*pos + 1).is_some_and(|&n| n != ']') {
+            *pos += 1;
+            class_char(c, pos)?;
+        }
+    }
+}
+
+/// One character of a class, or an escape (`\]`, `\w`, `\p{Greek}`, `\x{41}`).
+fn class_char(c: &[char], pos: &mut usize) -> Option<()> {
+    let ch = *c.get(*pos)?;
+    *pos += 1;
+    if ch == '\\' {
+        let e = *c.get(*pos)?;
+        *pos += 1;
+        if matches!(e, 'p' | 'P' | 'x') && c.get(*pos) == Some(&'{') {
+            while *c.get(*pos)? != '}' {
+                *pos += 1;
+            }
+            *pos += 1;
+        }
+    }
+    Some(())
 }
 
 /// An optional quantifier; returns whether it allows zero repetitions.
@@ -1137,6 +1178,14 @@ mod tests {
             ("^$", Some(true)),
             ("\\p{Greek}+", Some(false)),
             ("[[:alpha:]]", Some(false)),
+            ("[[:^alpha:]]*", Some(true)),
+            ("[[:nope:]]", None),
+            // Found by fuzzing: `[:` opens a POSIX class only where an item starts and a
+            // `:]` follows; elsewhere `[` is a literal, as RE2 (and LabelRegex) read it.
+            ("[!-[:]*|]", Some(true)),
+            ("[[:]*|]", Some(true)),
+            ("[\\w[]|]", Some(false)),
+            ("[\\]-a]*", Some(true)),
             ("a+?", Some(false)),
             ("(", None),
             ("a)", None),
