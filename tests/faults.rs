@@ -97,7 +97,7 @@ fn wait(
     }
 }
 
-/// The `✖ {source} down since HH:MM:SS: reason` part of the status line, checked for its shape.
+/// The `✖ {source} down since HH:MM:SS (reason)` part of the status line, checked for its shape.
 fn down_banner(screen: &str, source: &str) -> String {
     let needle = format!("✖ {source} down since ");
     let line = screen
@@ -105,15 +105,19 @@ fn down_banner(screen: &str, source: &str) -> String {
         .find(|l| l.contains(&needle))
         .unwrap_or_else(|| panic!("no down banner for {source}:\n{screen}"));
     let at = line.find(&needle).unwrap() + needle.len();
-    let clock: Vec<char> = line[at..].chars().take(9).collect();
-    let shape_ok = clock.len() == 9
+    let clock: Vec<char> = line[at..].chars().take(10).collect();
+    let shape_ok = clock.len() == 10
         && clock[2] == ':'
         && clock[5] == ':'
-        && clock[8] == ':'
+        && clock[8] == ' '
+        && clock[9] == '('
         && [0, 1, 3, 4, 6, 7]
             .iter()
             .all(|&i| clock[i].is_ascii_digit());
-    assert!(shape_ok, "down since HH:MM:SS: expected in {line:?}");
+    assert!(
+        shape_ok,
+        "down since HH:MM:SS (reason) expected in {line:?}"
+    );
     // Up to the gap before the key hints.
     let banner = &line[line.find(&needle).unwrap()..];
     banner[..banner.find("   ").unwrap_or(banner.len())].to_string()
@@ -427,7 +431,7 @@ fn prometheus_killed_then_restarted() {
     );
     let detected = killed.elapsed();
     let banner = down_banner(&screen, "demo");
-    assert!(banner.contains(": connection refused"), "{banner}");
+    assert!(banner.contains(" (connection refused)"), "{banner}");
     // The old numbers stay, marked: the header no longer says live, the rows are stale.
     assert!(screen.contains("✖ STALE"), "{screen}");
     assert!(!screen.contains("● LIVE"), "{screen}");
@@ -1212,7 +1216,7 @@ fn source_down_banner_on_every_view() {
         for (w, h) in [(80, 24), (160, 48)] {
             let text = to_text(&render_buffer(&app, w, h));
             assert!(
-                text.contains("✖ demo down since 03:00:16: connection refused"),
+                text.contains("✖ demo down since 03:00:16 (connection refused)"),
                 "{view:?} {w}x{h}:\n{text}"
             );
             let header = text.lines().next().unwrap_or("");

@@ -71,7 +71,7 @@ fn prometheus_down_keeps_data_and_says_why() {
     check("overview_source_down", &app);
     let text = to_text(&render_buffer(&app, 80, 24));
     assert!(
-        text.contains("demo down since 03:00:16: connection refused"),
+        text.contains("demo down since 03:00:16 (connection refused)"),
         "{text}"
     );
     assert!(text.contains("STALE 46s old"), "{text}");

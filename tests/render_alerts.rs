@@ -495,7 +495,7 @@ fn alertmanager_down_is_shown_on_every_view() {
         app.view = view;
         let text = to_text(&render_buffer(&app, 160, 48));
         assert!(
-            text.contains("✖ demo-am down since 03:00:00: connection refused · retry in 1s"),
+            text.contains("✖ demo-am down since 03:00:00 (connection refused) · retry in 1s"),
             "{view:?}: {text}"
         );
         let header = text.lines().next().unwrap();

@@ -315,7 +315,7 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App) {
                 .unwrap_or_default();
             spans.push(Span::styled(
                 format!(
-                    "✖ {name} down since {}: {}{retry} ",
+                    "✖ {name} down since {} ({}){retry} ",
                     clock(since, &app.tz),
                     src.last_error.as_deref().unwrap_or("unknown error")
                 ),
@@ -337,7 +337,7 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App) {
             .unwrap_or_default();
         spans.push(Span::styled(
             format!(
-                "✖ {name} down since {}: {reason}{retry} ",
+                "✖ {name} down since {} ({reason}){retry} ",
                 clock(*since, &app.tz)
             ),
             THEME.crit,
