@@ -1,7 +1,7 @@
 //! Command-line interface.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A terminal dashboard for on-call engineers: the four golden signals of every service,
 /// live from Prometheus.
@@ -25,6 +25,35 @@ pub struct Cli {
     /// them apart [default: `service` where the request metrics carry it, else `job`].
     #[arg(long, global = true, value_name = "LABEL", value_parser = parse_label_name)]
     pub service_label: Option<String>,
+
+    /// Bearer token for the selected source (the one --prometheus sets), read from this file:
+    /// a secret is never given on the command line.
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        conflicts_with = "basic_auth_user"
+    )]
+    pub bearer_token_file: Option<PathBuf>,
+
+    /// HTTP basic auth user for the selected source; the password is read from
+    /// --password-file.
+    #[arg(long, global = true, value_name = "NAME", requires = "password_file")]
+    pub basic_auth_user: Option<String>,
+
+    /// The file holding the --basic-auth-user's password.
+    #[arg(long, global = true, value_name = "PATH", requires = "basic_auth_user")]
+    pub password_file: Option<PathBuf>,
+
+    /// PEM file with the CA certificate(s) that sign the selected source's certificate.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub ca_file: Option<PathBuf>,
+
+    /// A header sent to the selected source, e.g. `X-Scope-OrgID: tenant-1` for Mimir or
+    /// Cortex (repeatable). Credentials are refused here: use --bearer-token-file.
+    // Checked by `apply_overrides`, not clap: clap's errors echo the value, a credential here.
+    #[arg(long = "header", global = true, value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
 
     /// Use this Alertmanager (API v2) instead of the configured ones.
     #[arg(long, global = true, value_name = "URL")]
@@ -233,6 +262,51 @@ pub struct Overrides<'a> {
     pub prometheus: Option<&'a str>,
     pub alertmanager: Option<&'a str>,
     pub read_only: bool,
+    /// How the selected source is reached: credentials from files, CA, headers.
+    pub access: SourceAccess<'a>,
+}
+
+/// `--bearer-token-file`, `--basic-auth-user` with `--password-file`, `--ca-file` and
+/// `--header`: set on the selected source, over what the config says.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SourceAccess<'a> {
+    pub bearer_token_file: Option<&'a Path>,
+    pub basic_auth: Option<(&'a str, &'a Path)>,
+    pub ca_file: Option<&'a Path>,
+    /// `NAME: VALUE` as given, checked by [`parse_header`] when applied.
+    pub headers: &'a [String],
+}
+
+impl SourceAccess<'_> {
+    fn is_empty(&self) -> bool {
+        self.bearer_token_file.is_none()
+            && self.basic_auth.is_none()
+            && self.ca_file.is_none()
+            && self.headers.is_empty()
+    }
+
+    fn apply(&self, source: &mut crate::config::SourceConfig) -> Result<(), String> {
+        use crate::config::{AuthConfig, SecretSource};
+        // Absolute, so that `config init` writes paths that still hold from the file's folder.
+        let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        if let Some(path) = self.bearer_token_file {
+            source.auth = Some(AuthConfig::BearerToken(SecretSource::File(absolute(path))));
+        }
+        if let Some((user, path)) = self.basic_auth {
+            source.auth = Some(AuthConfig::Basic {
+                username: user.to_owned(),
+                password: SecretSource::File(absolute(path)),
+            });
+        }
+        if let Some(path) = self.ca_file {
+            source.ca_file = Some(absolute(path));
+        }
+        for header in self.headers {
+            let (name, value) = parse_header(header).map_err(|e| format!("--header: {e}"))?;
+            source.headers.insert(name, value);
+        }
+        Ok(())
+    }
 }
 
 impl Cli {
@@ -268,8 +342,46 @@ impl Cli {
             prometheus: self.prometheus.as_deref(),
             alertmanager: self.alertmanager.as_deref(),
             read_only: self.read_only,
+            access: SourceAccess {
+                bearer_token_file: self.bearer_token_file.as_deref(),
+                basic_auth: self
+                    .basic_auth_user
+                    .as_deref()
+                    .zip(self.password_file.as_deref()),
+                ca_file: self.ca_file.as_deref(),
+                headers: &self.headers,
+            },
         }
     }
+}
+
+/// `--header "NAME: VALUE"`: an HTTP header name and a value; credential headers are refused
+/// (the command line is visible to every user of the host in `ps`). Errors never hold the
+/// value.
+fn parse_header(s: &str) -> Result<(String, String), String> {
+    let Some((name, value)) = s.split_once(':') else {
+        return Err("expected NAME: VALUE, e.g. \"X-Scope-OrgID: tenant-1\"".into());
+    };
+    let name = name.trim();
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    {
+        return Err(format!("{name:?} is not an HTTP header name"));
+    }
+    if crate::config::is_credential_header(name) {
+        return Err(format!(
+            "{name} holds a credential, and the command line is visible to other users: use \
+             --bearer-token-file, --password-file, or the config's `auth:` or `headers:` with \
+             ${{VAR}}"
+        ));
+    }
+    let value = value.trim();
+    if value.chars().any(char::is_control) {
+        return Err("the value has a control character".into());
+    }
+    Ok((name.to_owned(), value.to_owned()))
 }
 
 /// `--service-label`: a Prometheus label name.
@@ -311,6 +423,7 @@ pub fn apply_overrides(
         prometheus,
         alertmanager,
         read_only,
+        access,
     } = overrides;
     config.read_only |= read_only;
     if let Some(url) = alertmanager {
@@ -342,6 +455,17 @@ pub fn apply_overrides(
             None => {
                 return Err(format!(
                     "no source named {current:?} to apply --prometheus to"
+                ))
+            }
+        }
+    }
+    if !access.is_empty() {
+        let current = config.current_context().to_string();
+        match config.sources.iter_mut().find(|s| s.name == current) {
+            Some(source) => access.apply(source)?,
+            None => {
+                return Err(format!(
+                    "no source named {current:?} to apply the access options to"
                 ))
             }
         }
@@ -463,5 +587,97 @@ mod tests {
         );
         assert!(Cli::try_parse_from(["sretop", "--colors", "88"]).is_err());
         assert!(Cli::try_parse_from(["sretop", "--theme", "solarized"]).is_err());
+    }
+
+    #[test]
+    fn access_flags_set_the_selected_source() {
+        use crate::config::{AuthConfig, SecretSource};
+        let cli = Cli::try_parse_from([
+            "sretop",
+            "snapshot",
+            "--prometheus",
+            "https://prom:9090",
+            "--bearer-token-file",
+            "/run/token",
+            "--ca-file",
+            "ca.pem",
+            "--header",
+            "X-Scope-OrgID:  tenant-1 ",
+        ])
+        .expect("parses");
+        let mut config = crate::config::minimal("http://x:9090");
+        apply_overrides(&mut config, cli.overrides()).expect("applies");
+        let source = &config.sources[0];
+        assert_eq!(source.url, "https://prom:9090");
+        assert_eq!(
+            source.auth,
+            Some(AuthConfig::BearerToken(SecretSource::File(
+                "/run/token".into()
+            )))
+        );
+        // Relative paths are made absolute (config init writes them into another folder).
+        let ca = source.ca_file.as_deref().expect("ca_file");
+        assert!(ca.is_absolute() && ca.ends_with("ca.pem"), "{ca:?}");
+        assert_eq!(
+            source.headers.get("X-Scope-OrgID").map(String::as_str),
+            Some("tenant-1")
+        );
+
+        let cli = Cli::try_parse_from([
+            "sretop",
+            "--basic-auth-user",
+            "oncall",
+            "--password-file",
+            "/run/pw",
+        ])
+        .expect("parses");
+        let mut config = crate::config::minimal("http://x:9090");
+        apply_overrides(&mut config, cli.overrides()).expect("applies");
+        assert_eq!(
+            config.sources[0].auth,
+            Some(AuthConfig::Basic {
+                username: "oncall".into(),
+                password: SecretSource::File("/run/pw".into())
+            })
+        );
+    }
+
+    #[test]
+    fn access_flags_refuse_secrets_and_half_given_auth() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from([&["sretop"][..], args].concat())
+                .map_err(|e| e.to_string())
+                .map(|_| ())
+        };
+        let header = |value: &str| {
+            let cli = Cli::try_parse_from(["sretop", "--header", value]).expect("parses");
+            let mut config = crate::config::minimal("http://x:9090");
+            apply_overrides(&mut config, cli.overrides()).expect_err(value)
+        };
+        // A credential in a header would be visible in `ps`.
+        for value in ["Authorization: Bearer abc", "X-Api-Key: abc", "cookie: a=b"] {
+            let err = header(value);
+            assert!(err.contains("holds a credential"), "{err}");
+            assert!(
+                !err.contains("abc") && !err.contains("a=b"),
+                "the value is not echoed: {err}"
+            );
+        }
+        let err = header("no colon");
+        assert!(err.contains("NAME: VALUE"), "{err}");
+        let err = header("bad name: v");
+        assert!(err.contains("not an HTTP header name"), "{err}");
+        // A user without a password file, and two kinds of auth at once.
+        assert!(parse(&["--basic-auth-user", "u"]).is_err());
+        assert!(parse(&["--password-file", "/p"]).is_err());
+        assert!(parse(&[
+            "--bearer-token-file",
+            "/t",
+            "--basic-auth-user",
+            "u",
+            "--password-file",
+            "/p"
+        ])
+        .is_err());
     }
 }

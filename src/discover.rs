@@ -109,7 +109,7 @@ async fn vector(
 /// The config of a discovery, through the normal loader (so it is exactly what
 /// `sretop config init` writes and what a user loading that file gets).
 pub fn to_config(discovery: &Discovery, url: &str) -> Result<Config, String> {
-    let yaml = discovery.to_yaml(url, "");
+    let yaml = discovery.to_yaml(url, "", "");
     config::parse(&yaml, Path::new("(discovered)"))
         .map_err(|e| format!("the discovered configuration does not load (a bug): {e}"))
 }

@@ -62,8 +62,9 @@ fn real_main(cli: Cli) -> Result<ExitCode, String> {
         rt.shutdown_background();
         return result;
     }
-    // No config file but a --prometheus URL: the services come from its metrics.
-    let discovering = path.is_none()
+    // No config file (but a --prometheus URL), or a config that names sources and no services:
+    // the services come from the current source's metrics, read with its auth and TLS options.
+    let discovering = (path.is_none() || config.services.is_empty())
         && matches!(
             cli.command,
             None | Some(Command::Snapshot(_) | Command::Check | Command::Budget(_))
@@ -72,8 +73,7 @@ fn real_main(cli: Cli) -> Result<ExitCode, String> {
     if discovering {
         match rt.block_on(discover_config(&config, cli.service_label.as_deref())) {
             Ok((discovered, summary, notes)) => {
-                config = discovered;
-                apply_overrides(&mut config, cli.overrides())?;
+                config.adopt_discovered(discovered);
                 for note in notes {
                     let _ = writeln!(std::io::stderr(), "sretop: note: {note}");
                     tracing::info!("discovery: {note}");
@@ -169,7 +169,7 @@ async fn discover_config(
     let found = sretop::discover::discover(&client, service_label, Utc::now()).await?;
     let discovered = sretop::discover::to_config(&found, &source.url)?;
     let summary = format!(
-        "no config file: {} (`sretop config init` writes them out)",
+        "no services configured: {} (`sretop config init` writes them out)",
         found.summary()
     );
     Ok((discovered, summary, found.notes.clone()))
@@ -187,12 +187,12 @@ async fn config_cmd(config: &Config, cli: &Cli, args: &ConfigArgs) -> Result<Exi
         source.url,
         now.format("%Y-%m-%d %H:%M UTC")
     );
-    if source.auth.is_some() || !source.headers.is_empty() || source.ca_file.is_some() {
-        header.push_str(
-            "\nThe source's auth, headers and ca_file are not copied: add them under sources[0].",
-        );
+    let (access, left_out) = config::source_access_yaml(source);
+    for note in &left_out {
+        header.push_str(&format!("\nNote: {note}."));
+        let _ = writeln!(std::io::stderr(), "sretop: note: {note}");
     }
-    let yaml = found.to_yaml(&source.url, &header);
+    let yaml = found.to_yaml(&source.url, &access, &header);
     // What is written must load: checked here rather than trusted.
     config::parse(&yaml, std::path::Path::new("(config init)"))
         .map_err(|e| format!("the generated config does not load (a bug): {e}"))?;
@@ -522,7 +522,7 @@ async fn check(
     if let Some(e) = discovery_error {
         ok = false;
         out.push_str(&format!(
-            "error: no config file, and discovery failed: {e}\n"
+            "error: no services configured, and discovery failed: {e}\n"
         ));
     }
     for am in &config.alertmanagers {

@@ -301,7 +301,7 @@ async fn rediscover(clients: &Clients, source: &str, url: &str, label: Option<&s
         let found = crate::discover::discover(client, label, Utc::now()).await?;
         let config = crate::discover::to_config(&found, url)?;
         let summary = format!(
-            "no config file: {} (`sretop config init` writes them out)",
+            "no services configured: {} (`sretop config init` writes them out)",
             found.summary()
         );
         Ok(Box::new((config, summary)))

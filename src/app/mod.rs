@@ -887,8 +887,7 @@ impl App {
             Ok(found) => {
                 let (config, summary) = *found;
                 self.rediscover = None;
-                self.config.services = config.services;
-                self.config.signals = config.signals;
+                self.config.adopt_discovered(config);
                 self.warnings.push(summary.clone());
                 self.notice(summary, false);
                 self.rebuild();
@@ -1979,13 +1978,19 @@ services: [{name: api}, {name: checkout}]
         assert!(app.warnings[0].contains("connection refused"));
         assert_eq!(discover(&app.update(Msg::Tick, t(4))), 0, "backing off");
         assert_eq!(discover(&app.update(Msg::Tick, t(5))), 1, "2 s later");
-        let found: Config = serde_yaml::from_str(YAML).expect("config");
+        let mut found: Config = serde_yaml::from_str(YAML).expect("config");
+        found.sources[0].service_label = "app".into();
         let cmds = app.update(
             Msg::Discovered(Ok(Box::new((found, "discovered 2 services".into())))),
             t(6),
         );
         assert!(app.rediscover.is_none());
         assert_eq!(app.services.len(), 2);
+        // The label discovery chose splits the answers (not the default `service`).
+        assert_eq!(
+            app.config.source("demo").map(|s| s.service_label.as_str()),
+            Some("app")
+        );
         assert_eq!(app.warnings, ["discovered 2 services"]);
         assert_eq!(
             fetches(&cmds).len(),

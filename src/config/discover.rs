@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use super::error::ConfigError;
 use super::schema::{
     default_range, default_ranges, default_refresh, default_service_label, default_slow_timeout,
-    default_timeout, Config, SignalDefaults, SourceConfig, Thresholds, TimeZoneChoice,
+    default_timeout, AuthConfig, Config, SecretSource, SignalDefaults, SourceConfig, Thresholds,
+    TimeZoneChoice,
 };
 
 /// The environment variable naming the config file.
@@ -106,4 +107,66 @@ pub fn minimal(url: &str) -> Config {
         keys: Default::default(),
         mouse: false,
     }
+}
+
+/// The keys of `source` that say how it is reached (path prefix, auth, headers, CA, TLS
+/// verification), as YAML lines indented for a source entry: what `config init` writes after
+/// the URL. Secrets are references (`{file: …}`, `{env: …}`), never values; a credential
+/// header (its value is the secret itself) is left out and named in the notes returned.
+pub fn source_access_yaml(source: &SourceConfig) -> (String, Vec<String>) {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    let secret = |s: &SecretSource| match s {
+        SecretSource::Env(name) => format!("{{env: {}}}", quote(name)),
+        SecretSource::File(path) => format!("{{file: {}}}", quote(&path.display().to_string())),
+    };
+    let mut out = String::new();
+    let mut notes = Vec::new();
+    if let Some(prefix) = &source.path_prefix {
+        out.push_str(&format!("    path_prefix: {}\n", quote(prefix)));
+    }
+    match &source.auth {
+        Some(AuthConfig::BearerToken(token)) => {
+            out.push_str(&format!(
+                "    auth:\n      bearer_token: {}\n",
+                secret(token)
+            ));
+        }
+        Some(AuthConfig::Basic { username, password }) => out.push_str(&format!(
+            "    auth:\n      basic: {{username: {}, password: {}}}\n",
+            quote(username),
+            secret(password)
+        )),
+        None => {}
+    }
+    let mut headers = String::new();
+    for (name, value) in &source.headers {
+        if super::is_credential_header(name) {
+            notes.push(format!(
+                "header {name} is not written (its value is a credential): add it under \
+                 sources[0].headers as `{name}: ${{VAR}}`"
+            ));
+        } else {
+            // `$` would start a ${VAR} expansion when the file is read.
+            headers.push_str(&format!(
+                "      {}: {}\n",
+                quote(name),
+                quote(&value.replace('$', "$$"))
+            ));
+        }
+    }
+    if !headers.is_empty() {
+        out.push_str("    headers:\n");
+        out.push_str(&headers);
+    }
+    if let Some(ca) = &source.ca_file {
+        out.push_str(&format!(
+            "    ca_file: {}\n",
+            quote(&ca.display().to_string())
+        ));
+    }
+    if source.insecure_skip_verify {
+        out.push_str("    # Certificates are not checked: remove this once ca_file is set.\n");
+        out.push_str("    insecure_skip_verify: true\n");
+    }
+    (out, notes)
 }

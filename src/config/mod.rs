@@ -30,7 +30,7 @@ mod slo_check;
 mod validate;
 
 pub use client::warnings;
-pub use discover::{default_path, locate, locate_in, minimal, CONFIG_ENV};
+pub use discover::{default_path, locate, locate_in, minimal, source_access_yaml, CONFIG_ENV};
 pub use duration::Duration;
 pub use effective::{builtin_alert_window_set, has_window_placeholder, BUILTIN_ALERT_WINDOW_SETS};
 pub use error::{did_you_mean, ConfigError};
@@ -118,7 +118,7 @@ fn expand_variables(
 
 /// Whether a header's value is a credential by its name: `Authorization`, `Cookie`, API keys,
 /// tokens, secrets, passwords.
-pub(crate) fn is_credential_header(name: &str) -> bool {
+pub fn is_credential_header(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     matches!(
         name.as_str(),
@@ -184,6 +184,22 @@ impl Config {
     pub fn source_of(&self, service: &ServiceConfig) -> Option<&SourceConfig> {
         self.source(service.source.as_deref().unwrap_or(self.current_context()))
     }
+
+    /// Takes what discovery found (`found`, a config written by discovery for one source)
+    /// into this config: the services, the signal defaults their queries use, and the label
+    /// that tells them apart, set on the current source. Everything else stays: the source's
+    /// URL, auth, headers and TLS options, alerting, SLOs, handoff.
+    pub fn adopt_discovered(&mut self, found: Config) {
+        let label = found.sources.first().map(|s| s.service_label.clone());
+        self.services = found.services;
+        self.signals = found.signals;
+        let current = self.current_context().to_owned();
+        if let (Some(label), Some(source)) =
+            (label, self.sources.iter_mut().find(|s| s.name == current))
+        {
+            source.service_label = label;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -192,6 +208,49 @@ mod tests {
 
     fn no_env(_: &str) -> Option<String> {
         None
+    }
+
+    #[test]
+    fn source_access_yaml_loads_back_as_the_same_options() {
+        let mut source = minimal("https://p:9090").sources.remove(0);
+        source.path_prefix = Some("/prometheus".into());
+        source.auth = Some(AuthConfig::Basic {
+            username: "it's me".into(),
+            password: SecretSource::File("/run/pw file".into()),
+        });
+        source.ca_file = Some("/etc/ssl/ca.pem".into());
+        source.insecure_skip_verify = true;
+        source
+            .headers
+            .insert("X-Scope-OrgID".into(), "tenant-$1".into());
+        source
+            .headers
+            .insert("Authorization".into(), "Bearer s3cr3t".into());
+        let (yaml, notes) = source_access_yaml(&source);
+        assert!(!yaml.contains("s3cr3t"), "{yaml}");
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("Authorization"), "{notes:?}");
+        let text = format!("sources:\n  - name: default\n    url: https://p:9090\n{yaml}");
+        let config = parse_with_env(&text, Path::new("c.yaml"), &no_env).expect(&text);
+        let back = &config.sources[0];
+        assert_eq!(back.path_prefix, source.path_prefix);
+        assert_eq!(back.auth, source.auth);
+        assert_eq!(back.ca_file, source.ca_file);
+        assert!(back.insecure_skip_verify);
+        assert_eq!(
+            back.headers.get("X-Scope-OrgID").map(String::as_str),
+            Some("tenant-$1"),
+            "a literal $ survives expansion"
+        );
+        assert!(!back.headers.contains_key("Authorization"));
+
+        source.auth = Some(AuthConfig::BearerToken(SecretSource::Env(
+            "PROM_TOKEN".into(),
+        )));
+        let (yaml, _) = source_access_yaml(&source);
+        let text = format!("sources:\n  - name: default\n    url: https://p:9090\n{yaml}");
+        let config = parse_with_env(&text, Path::new("c.yaml"), &no_env).expect(&text);
+        assert_eq!(config.sources[0].auth, source.auth);
     }
 
     #[test]

@@ -651,9 +651,10 @@ impl Discovery {
         )
     }
 
-    /// The commented YAML config of this discovery, for source `url`. `header` is extra comment
-    /// text (where and when it was discovered), one line per line.
-    pub fn to_yaml(&self, url: &str, header: &str) -> String {
+    /// The commented YAML config of this discovery, for source `url`. `access` is YAML for the
+    /// source's other keys (auth, TLS, headers), each line indented by four spaces, or empty.
+    /// `header` is extra comment text (where and when it was discovered), one line per line.
+    pub fn to_yaml(&self, url: &str, access: &str, header: &str) -> String {
         let mut out = String::from("# sretop configuration, written by `sretop config init`.\n");
         for h in header.lines() {
             out.push_str(&format!("# {}\n", clean(h)));
@@ -664,7 +665,7 @@ impl Discovery {
         }
         out.push_str(YAML_POLLING);
         out.push_str(&format!(
-            "    url: {}\n    timeout: 10s\n    # The label that tells services apart: {}.\n    service_label: {}\n\n",
+            "    url: {}\n    timeout: 10s\n{access}    # The label that tells services apart: {}.\n    service_label: {}\n\n",
             // `$` would start a ${VAR} expansion; `$$` is a literal one.
             quote(&url.replace('$', "$$")),
             clean(&self.label_reason),
@@ -1108,7 +1109,7 @@ mod tests {
             .summary()
             .contains("3 services by service from http_requests_total"));
 
-        let config = load(&d.to_yaml("http://127.0.0.1:9090", "from a test"));
+        let config = load(&d.to_yaml("http://127.0.0.1:9090", "", "from a test"));
         assert_eq!(config.sources[0].service_label, "service");
         assert_eq!(config.signals.requests_metric, "http_requests_total");
         assert_eq!(config.signals.error_selector, r#"code=~"5..""#);
@@ -1187,7 +1188,7 @@ mod tests {
         assert!(web.latency.is_none());
         assert_eq!(web.saturation[0].name, "cpu");
 
-        let config = load(&d.to_yaml("http://p:9090", ""));
+        let config = load(&d.to_yaml("http://p:9090", "", ""));
         // One of the two traffic metrics is the default, the other service overrides it.
         let overridden: Vec<&str> = config
             .services
@@ -1238,7 +1239,7 @@ mod tests {
         assert!(plain.latency.is_none() && plain.saturation.is_empty());
         assert_eq!(d.services[2].saturation[0].name, "cpu");
 
-        let yaml = d.to_yaml("http://p:9090", "");
+        let yaml = d.to_yaml("http://p:9090", "", "");
         assert!(yaml.contains("no status label: no error ratio"), "{yaml}");
         let config = load(&yaml);
         let legacy = &config.services[0];
@@ -1284,7 +1285,7 @@ mod tests {
         let d = discover(&series, &StatusSeen::new(), None).expect("found");
         assert_eq!(d.services.len(), 1);
         assert!(d.notes.iter().any(|n| n.contains("control characters")));
-        let config = load(&d.to_yaml("http://p:9090/x?a=$b", "line one\nline two"));
+        let config = load(&d.to_yaml("http://p:9090/x?a=$b", "", "line one\nline two"));
         assert_eq!(config.services[0].name, "it's: {odd} # yes");
         assert_eq!(config.sources[0].url, "http://p:9090/x?a=$b");
     }
