@@ -8,7 +8,8 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 
 use sretop::domain::alerts::{
-    group_alerts, group_matching, merge_alerts, Alert, AlertState, Filter, SortBy,
+    firing_keys, group_alerts, group_matching, merge_alerts, new_firing, Alert, AlertState, Counts,
+    Filter, SortBy,
 };
 use sretop::fixture;
 use sretop::prom::alertmanager::{AmAlert, AmAlertState, AmAlertStatus};
@@ -116,6 +117,25 @@ fn alerts(c: &mut Criterion) {
             )
         })
     });
+    // What the app does with each alert answer: merge, count, find the newly firing against
+    // the previous poll's firing set, and keep the new set.
+    let previous = firing_keys(&merged);
+    c.bench_function(
+        "remerge 10k (merge, counts, newly firing, firing set)",
+        |b| {
+            b.iter(|| {
+                let merged = merge_alerts(
+                    &[("prom", black_box(&prom))],
+                    &[("am1", black_box(&am)), ("am2", &am)],
+                    &["prometheus"],
+                );
+                let counts = Counts::of(&merged);
+                let fresh = new_firing(Some(&previous), &merged).len();
+                let next = firing_keys(&merged);
+                (merged, counts, fresh, next)
+            })
+        },
+    );
 }
 
 criterion_group!(benches, alerts);
