@@ -136,3 +136,77 @@ fn alert_rows_are_clicked_past_group_headers() {
     assert_eq!(open.label("alertname"), "CPUThrottlingHigh");
     assert_eq!(open.label("service"), "cart");
 }
+
+#[test]
+fn a_click_on_a_tab_shows_its_view() {
+    let mut app = fixture::app(&fixture::demo_names());
+    let alerts = fixture::alerts(8, app.now);
+    let group_by = app.config.alerts.group_by.clone();
+    app.alerts.load_merged(alerts, &group_by);
+    let tabs = line_of(&app, " Overview ");
+    let screen = to_text(&render_buffer(&app, AREA.width, AREA.height));
+    let tab_line: Vec<char> = screen
+        .lines()
+        .nth(usize::from(tabs))
+        .unwrap()
+        .chars()
+        .collect();
+    // Every tab, clicked on its title's first and last letter where the renderer drew it.
+    for view in View::ALL {
+        let title: Vec<char> = view.title().chars().collect();
+        let at = tab_line
+            .windows(title.len() + 2)
+            .position(|w| w[0] == ' ' && w[w.len() - 1] == ' ' && w[1..=title.len()] == title[..])
+            .unwrap_or_else(|| panic!("{view:?} tab not found")) as u16;
+        for column in [at + 1, at + title.len() as u16] {
+            app.view = View::Overview;
+            mouse(
+                &mut app,
+                MouseEventKind::Down(MouseButton::Left),
+                column,
+                tabs,
+            );
+            assert_eq!(app.view, view, "column {column}");
+        }
+    }
+    // The alert view opened the selected alert.
+    assert!(app.alerts.open_alert().is_some());
+    // Past the last tab: nothing.
+    app.view = View::Overview;
+    mouse(&mut app, MouseEventKind::Down(MouseButton::Left), 79, tabs);
+    assert_eq!(app.view, View::Overview);
+}
+
+#[test]
+fn silence_rows_are_clicked_on_either_line() {
+    let mut app = fixture::app(&fixture::demo_names());
+    let mut am = sretop::config::minimal("http://127.0.0.1:9093")
+        .sources
+        .remove(0);
+    am.name = "am1".into();
+    app.config.alertmanagers.push(am);
+    app.alerts
+        .am_silences
+        .insert("am1".into(), fixture::silences(app.now));
+    app.alerts.rebuild_silences();
+    app.view = View::Silences;
+    let by = |app: &App| {
+        app.alerts.silences[app.alerts.silence_selected]
+            .silence
+            .created_by
+            .clone()
+    };
+    let row = line_of(&app, "carol@");
+    click(&mut app, row);
+    assert_eq!(by(&app), "carol@example.com");
+    // The comment line, one below, is the same silence.
+    let row = line_of(&app, "Analytics cluster");
+    click(&mut app, row);
+    assert_eq!(by(&app), "bob");
+    assert_eq!(app.view, View::Silences);
+    // The column heads are not a silence.
+    let selected = app.alerts.silence_selected;
+    let heads = line_of(&app, "MATCHERS / COMMENT");
+    click(&mut app, heads);
+    assert_eq!(app.alerts.silence_selected, selected);
+}

@@ -731,6 +731,17 @@ impl App {
         self.dirty = true;
     }
 
+    /// Shows `view` (Tab, a click on its tab); the alert view opens the selected alert when
+    /// none is open.
+    pub(crate) fn show_view(&mut self, view: View) {
+        self.view = view;
+        if view == View::Alert && self.alerts.open.is_none() {
+            self.open_selected_alert();
+            self.view = View::Alert;
+        }
+        self.dirty = true;
+    }
+
     /// A message for the status line (`bad` colours it as a warning).
     fn notice(&mut self, text: impl Into<String>, bad: bool) {
         self.alerts.notice = Some((self.now, text.into(), bad));
@@ -1055,11 +1066,7 @@ impl App {
                 } else {
                     (i + n - 1) % n
                 };
-                self.view = View::ALL[next];
-                if self.view == View::Alert && self.alerts.open.is_none() {
-                    self.open_selected_alert();
-                    self.view = View::Alert;
-                }
+                self.show_view(View::ALL[next]);
             }
             Action::RangeLonger | Action::RangeShorter | Action::PickRange(_) => {
                 let i = self

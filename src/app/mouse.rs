@@ -1,6 +1,8 @@
 //! The mouse (only with `mouse: true` or `--mouse`): the wheel moves through a list like
-//! `j`/`k`, a left click selects a row of the overview, SLO or alert list, a second click on
-//! the same row opens it. Rows are found with [`crate::ui::row_at`], the renderer's own geometry.
+//! `j`/`k`; a left click on a tab shows that view; a left click selects a row of the overview,
+//! SLO, alert or silence list, and a second click on the same row opens it (a silence has
+//! nothing to open). Tabs and rows are found with [`crate::ui::tab_at`] and
+//! [`crate::ui::row_at`], the renderer's own geometry.
 
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
@@ -27,6 +29,11 @@ impl App {
                     self.dirty = true;
                     return;
                 }
+                if let Some(view) = crate::ui::tab_at(area, event.column, event.row) {
+                    self.last_click = None;
+                    self.show_view(view);
+                    return;
+                }
                 let Some(i) = crate::ui::row_at(self, area, event.column, event.row) else {
                     self.last_click = None;
                     return;
@@ -34,6 +41,7 @@ impl App {
                 let cursor = match self.view {
                     super::View::Slos => &mut self.slo_selected,
                     super::View::Alerts => &mut self.alerts.selected,
+                    super::View::Silences => &mut self.alerts.silence_selected,
                     _ => &mut self.selected,
                 };
                 let again = self.last_click == Some((self.view, i)) && *cursor == i;

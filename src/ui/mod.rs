@@ -49,7 +49,7 @@ pub fn layout(area: Rect) -> [Rect; 4] {
 }
 
 /// The list row (index into the view's items) at screen cell `(column, row)` in the overview,
-/// SLO and alert lists; from the same layout and scrolling the renderers use.
+/// SLO, alert and silence lists; from the same layout and scrolling the renderers use.
 pub fn row_at(app: &App, area: Rect, column: u16, row: u16) -> Option<usize> {
     let [_, _, body, _] = layout(area);
     if !body.contains(ratatui::layout::Position::new(column, row)) {
@@ -59,6 +59,7 @@ pub fn row_at(app: &App, area: Rect, column: u16, row: u16) -> Option<usize> {
         View::Overview => (app.services.len(), app.selected),
         View::Slos => (app.slos.len(), app.slo_selected),
         View::Alerts => return alerts::alert_at(app, body, row),
+        View::Silences => return silences::silence_at(app, body, column, row),
         _ => return None,
     };
     let inner = Block::default().borders(Borders::TOP).inner(body);
@@ -78,6 +79,25 @@ pub fn row_at(app: &App, area: Rect, column: u16, row: u16) -> Option<usize> {
         .map(|(i, _)| i)?;
     let i = first + usize::from(row - rows.y);
     (i < len).then_some(i)
+}
+
+/// The view whose tab is at screen cell `(column, row)` on the tab line; from the same spans
+/// [`render`] draws (` Title ` then a space, from the left edge).
+pub fn tab_at(area: Rect, column: u16, row: u16) -> Option<View> {
+    let [_, tabs, _, _] = layout(area);
+    if row != tabs.y || column < tabs.x {
+        return None;
+    }
+    let mut x = usize::from(tabs.x);
+    let column = usize::from(column);
+    for v in View::ALL {
+        let width = Span::raw(format!(" {} ", v.title())).width();
+        if (x..x + width).contains(&column) {
+            return Some(v);
+        }
+        x += width + 1;
+    }
+    None
 }
 
 /// Draws the whole screen.

@@ -34,6 +34,36 @@ fn ends_soon(app: &App, row: &SilenceRow) -> bool {
         .is_some_and(|t| (t - app.now).num_seconds() <= ENDING_SOON_SECS)
 }
 
+/// Rows per silence in the list: matchers, then the comment.
+const ROWS_PER_SILENCE: u16 = 2;
+
+/// The list's area inside the view's `area` (below the title line and the column heads), or
+/// `None` when no list is drawn (no Alertmanager, no silences).
+fn list_area(app: &App, area: Rect) -> Option<Rect> {
+    if app.config.alertmanagers.is_empty() || app.alerts.silences.is_empty() {
+        return None;
+    }
+    let inner = Block::default().borders(Borders::TOP).inner(area);
+    let [_, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
+    Some(list)
+}
+
+/// The silence (index into `app.alerts.silences`) drawn at screen cell `(column, row)`, from
+/// the geometry [`render`] uses; either of its two lines counts.
+pub fn silence_at(app: &App, area: Rect, column: u16, row: u16) -> Option<usize> {
+    let list = list_area(app, area)?;
+    if !list.contains(ratatui::layout::Position::new(column, row)) {
+        return None;
+    }
+    let a = &app.alerts;
+    let rows = usize::from(list.height / ROWS_PER_SILENCE).max(1);
+    let first = visible_rows(&a.silences, a.silence_selected, rows)
+        .next()
+        .map(|(i, _)| i)?;
+    let i = first + usize::from((row - list.y) / ROWS_PER_SILENCE);
+    (i < a.silences.len() && i - first < rows).then_some(i)
+}
+
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let a = &app.alerts;
     let active = a
@@ -106,7 +136,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         return;
     }
     let width = usize::from(inner.width);
-    let [head, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
+    let [head, _] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
+    let Some(list) = list_area(app, area) else {
+        return;
+    };
     let ends_w = 20;
     let by_w = 10;
     frame.render_widget(
@@ -120,9 +153,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         head,
     );
     let rest = width.saturating_sub(2 + 9 + ends_w + by_w);
-    // Two rows per silence: matchers, then the comment.
-    let per = 2usize;
-    let rows = usize::from(list.height) / per;
+    let rows = usize::from(list.height / ROWS_PER_SILENCE);
     let mut lines = Vec::new();
     for (i, row) in visible_rows(&a.silences, a.silence_selected, rows.max(1)) {
         let s = &row.silence;
