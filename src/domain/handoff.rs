@@ -241,9 +241,32 @@ pub fn parse(text: &str) -> Result<Note, ParseError> {
     Ok(note)
 }
 
+/// The file line (1-based, counting `\n` only, as editors and `sed -n Np` do) of line
+/// `yaml_line` of the front matter `yaml` as the YAML parser counts it: YAML also breaks lines
+/// at a lone CR, so `a\rb: [` has its error on YAML line 2 but file line 2 is the next one.
+/// The front matter starts on file line 2. A line past the end is the front matter's last.
+fn file_line(yaml: &str, yaml_line: usize) -> usize {
+    let bytes = yaml.as_bytes();
+    let (mut at_yaml, mut at_file) = (1, 1);
+    for (i, b) in bytes.iter().enumerate() {
+        if at_yaml >= yaml_line {
+            break;
+        }
+        match b {
+            b'\n' => {
+                at_yaml += 1;
+                at_file += 1;
+            }
+            b'\r' if bytes.get(i + 1) != Some(&b'\n') => at_yaml += 1,
+            _ => {}
+        }
+    }
+    at_file + 1
+}
+
 /// serde_yaml's message with the lines it names counted in the file rather than in the front
 /// matter, and without the error's own position (reported as [`ParseError::line`]).
-fn yaml_message(e: &serde_yaml::Error) -> String {
+fn yaml_message(e: &serde_yaml::Error, yaml: &str) -> String {
     let mut msg = e.to_string();
     if let Some(loc) = e.location() {
         let suffix = format!(" at line {} column {}", loc.line(), loc.column());
@@ -260,7 +283,7 @@ fn yaml_message(e: &serde_yaml::Error) -> String {
             .find(|c: char| !c.is_ascii_digit())
             .unwrap_or(after.len());
         match after[..digits].parse::<usize>() {
-            Ok(n) => out.push_str(&(n + 1).to_string()),
+            Ok(n) => out.push_str(&file_line(yaml, n).to_string()),
             Err(_) => out.push_str(&after[..digits]),
         }
         rest = &after[digits..];
@@ -277,8 +300,11 @@ fn parse_front_matter(lines: &[&str]) -> Result<Note, ParseError> {
     } else {
         serde_yaml::from_str(&yaml).map_err(|e| {
             ParseError::new(
-                e.location().map_or(2, |l| l.line() + 1),
-                format!("invalid YAML in the front matter: {}", yaml_message(&e)),
+                e.location().map_or(2, |l| file_line(&yaml, l.line())),
+                format!(
+                    "invalid YAML in the front matter: {}",
+                    yaml_message(&e, &yaml)
+                ),
             )
         })?
     };
@@ -956,6 +982,20 @@ mod tests {
         let n = parse("---\nauthor: a\ncreated: 2026-11-22T09:00:00Z\n---\ntext \r").unwrap();
         assert_eq!(n.preamble, "text ");
         assert_eq!(parse(&render(&n)).unwrap(), n);
+    }
+
+    #[test]
+    fn front_matter_errors_name_file_lines_even_with_lone_crs() {
+        // Found by libFuzzer: YAML breaks lines at a lone CR, so its line numbers ran past the
+        // end of the file (line 5 of 3 here, line 24 of 19 in the original input).
+        let e = parse("---\nt\r\r\rT: \n...").unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+        // YAML line 4 (`id: : x`) is file line 3.
+        let e = parse("---\nauthor: a\r\rc: d\nid: : x\n---\n").unwrap_err();
+        assert_eq!(e.line, 3, "{e}");
+        // Without CRs, the lines are as before.
+        let e = parse("---\nauthor: a\nc: d\nid: : x\n---\n").unwrap_err();
+        assert_eq!(e.line, 4, "{e}");
     }
 
     #[test]
