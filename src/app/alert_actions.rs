@@ -374,7 +374,9 @@ impl App {
                 if feed.is_alertmanager() {
                     self.alerts.am_down.remove(&source);
                 }
-                if feed != AlertFeed::AmSilences {
+                // Silences and rules do not change the merged alerts (rules are looked up when
+                // an alert is shown): no remerge, which costs ~100 ms with 10,000 alerts.
+                if !matches!(feed, AlertFeed::AmSilences | AlertFeed::PromRules) {
                     self.remerge_alerts();
                 }
                 if rules && self.alerts.chart.expr.is_none() && self.view == View::Alert {
