@@ -212,11 +212,7 @@ fn known_section(title: &str) -> Option<Known> {
 /// body always parses, since anything that does not fit is kept as text.
 pub fn parse(text: &str) -> Result<Note, ParseError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut text = text.replace("\r\n", "\n");
-    // A lone CR at the very end would become a CRLF with the newline a save writes after it.
-    if text.ends_with('\r') {
-        text.pop();
-    }
+    let text = normalize_line_ends(text);
     let lines: Vec<&str> = text.split('\n').collect();
     if lines.first().map(|l| l.trim_end()) != Some("---") {
         return Err(ParseError::new(
@@ -239,6 +235,27 @@ pub fn parse(text: &str) -> Result<Note, ParseError> {
     let mut note = parse_front_matter(&lines[1..close])?;
     parse_body(&lines[close + 1..], &mut note);
     Ok(note)
+}
+
+/// Drops every CR that ends a line or the file (`\r\n`, `\r\r\n`, a CR at the very end):
+/// a save writes `\n` line ends, and a CR left at a line's end would read back differently
+/// (`x\r` saved as `x\r\n` reads as `x`), so a note would change each time it is saved
+/// (found by fuzzing). A CR inside a line is kept.
+fn normalize_line_ends(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut crs = 0usize;
+    for c in text.chars() {
+        if c == '\r' {
+            crs += 1;
+            continue;
+        }
+        if c != '\n' {
+            out.extend(std::iter::repeat_n('\r', crs));
+        }
+        crs = 0;
+        out.push(c);
+    }
+    out
 }
 
 /// The file line (1-based, counting `\n` only, as editors and `sed -n Np` do) of line
@@ -982,6 +999,27 @@ mod tests {
         let n = parse("---\nauthor: a\ncreated: 2026-11-22T09:00:00Z\n---\ntext \r").unwrap();
         assert_eq!(n.preamble, "text ");
         assert_eq!(parse(&render(&n)).unwrap(), n);
+    }
+
+    #[test]
+    fn crs_at_line_ends_are_dropped_so_saves_do_not_change_a_note() {
+        // Found by libFuzzer: `x\r\r\r` at the end lost one CR per save, and `x\r\r\n` read
+        // back as `x\r`, saved as `x\r\n`, then read as `x`.
+        for text in [
+            "---\nauthor: a\ncreated: 2026-11-22T09:00:00Z\n---\n## Tip\nx\r\r\r",
+            "---\nauthor: a\ncreated: 2026-11-22T09:00:00Z\n---\n## Tip\nx\r\r\n## Other\ny\n",
+            "---\r\r\nauthor: a\ncreated: 2026-11-22T09:00:00Z\n---\npre\rface\r\n",
+        ] {
+            let n = parse(text).unwrap();
+            assert!(
+                n.extra_sections.iter().all(|(_, b)| !b.ends_with('\r')),
+                "{n:?}"
+            );
+            assert_eq!(parse(&render(&n)).unwrap(), n, "{text:?}");
+        }
+        // A CR inside a line stays.
+        let n = parse("---\nauthor: a\ncreated: 2026-11-22T09:00:00Z\n---\npre\rface\n").unwrap();
+        assert_eq!(n.preamble, "pre\rface");
     }
 
     #[test]
