@@ -1093,6 +1093,11 @@ fn body_line() -> impl Strategy<Value = String> {
         Just("- a:b: c".to_owned()),
         Just("- : x".to_owned()),
         Just("- [ : ".to_owned()),
+        // CRs where editors and copy-paste leave them: ends of lines, runs, mid-line.
+        Just("text\r".to_owned()),
+        Just("text\r\r".to_owned()),
+        Just("a\rb".to_owned()),
+        Just("\r".to_owned()),
         "[-*+ \\[\\]():a-zX#`\t]{0,12}",
         "\\PC{0,16}",
     ]
@@ -1120,9 +1125,14 @@ fn note_text() -> impl Strategy<Value = String> {
                 text.push('\n');
             }
             text.push_str("---\n");
-            for l in body {
+            let last = body.len();
+            for (i, l) in body.into_iter().enumerate() {
                 text.push_str(&l);
-                text.push('\n');
+                // The last line sometimes without its newline (a file cut short, or CRs
+                // right at the end).
+                if i + 1 < last || !crlf {
+                    text.push('\n');
+                }
             }
             if crlf {
                 text = text.replace('\n', "\r\n");

@@ -311,7 +311,10 @@ fn yaml_message(e: &serde_yaml::Error, yaml: &str) -> String {
 
 /// Parses the front matter, whose first line is line 2 of the file.
 fn parse_front_matter(lines: &[&str]) -> Result<Note, ParseError> {
-    let yaml = lines.join("\n");
+    // Each line with its newline: a block scalar that keeps its trailing newlines (`|+`, as
+    // the writer emits for a value ending in blank lines) needs the last one (found by
+    // fuzzing: such a value lost a newline per save).
+    let yaml: String = lines.iter().flat_map(|l| [*l, "\n"]).collect();
     let value: Value = if yaml.trim().is_empty() {
         Value::Mapping(Mapping::new())
     } else {
@@ -999,6 +1002,17 @@ mod tests {
         let n = parse("---\nauthor: a\ncreated: 2026-11-22T09:00:00Z\n---\ntext \r").unwrap();
         assert_eq!(n.preamble, "text ");
         assert_eq!(parse(&render(&n)).unwrap(), n);
+    }
+
+    #[test]
+    fn an_extra_front_matter_value_keeps_its_trailing_newlines() {
+        let mut n = parse("---\nauthor: a\ncreated: 2026-11-22T09:00:00Z\n---\n").unwrap();
+        n.extra_front_matter.insert(
+            Value::String("runbook".into()),
+            Value::String("line one\nline two\n\n\n".into()),
+        );
+        let text = render(&n);
+        assert_eq!(parse(&text).unwrap(), n, "{text}");
     }
 
     #[test]
