@@ -368,7 +368,8 @@ fn parse_header(s: &str) -> Result<(String, String), String> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
     {
-        return Err(format!("{name:?} is not an HTTP header name"));
+        // The name is not echoed: a mistyped `Authorization=Bearer …:` would be a secret.
+        return Err("the part before `:` is not an HTTP header name (letters, digits, -)".into());
     }
     if crate::config::is_credential_header(name) {
         return Err(format!(
@@ -667,6 +668,8 @@ mod tests {
         assert!(err.contains("NAME: VALUE"), "{err}");
         let err = header("bad name: v");
         assert!(err.contains("not an HTTP header name"), "{err}");
+        let err = header("Authorization=Bearer abc:x");
+        assert!(!err.contains("abc"), "the value is not echoed: {err}");
         // A user without a password file, and two kinds of auth at once.
         assert!(parse(&["--basic-auth-user", "u"]).is_err());
         assert!(parse(&["--password-file", "/p"]).is_err());

@@ -58,7 +58,7 @@ fn real_main(cli: Cli) -> Result<ExitCode, String> {
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     if let Some(Command::Config(args)) = &cli.command {
-        let result = rt.block_on(config_cmd(&config, &cli, args));
+        let result = rt.block_on(config_cmd(&config, path.as_deref(), &cli, args));
         rt.shutdown_background();
         return result;
     }
@@ -70,8 +70,15 @@ fn real_main(cli: Cli) -> Result<ExitCode, String> {
             None | Some(Command::Snapshot(_) | Command::Check | Command::Budget(_))
         );
     let mut discovery_error = None;
+    // --service-label, else a config source's own `service_label` if it names one.
+    let service_label = cli.service_label.clone().or_else(|| {
+        discovery_source(&config)
+            .ok()
+            .map(|s| s.service_label.clone())
+            .filter(|l| *l != config::default_service_label())
+    });
     if discovering {
-        match rt.block_on(discover_config(&config, cli.service_label.as_deref())) {
+        match rt.block_on(discover_config(&config, service_label.as_deref())) {
             Ok((discovered, summary, notes)) => {
                 config.adopt_discovered(discovered);
                 for note in notes {
@@ -101,7 +108,7 @@ fn real_main(cli: Cli) -> Result<ExitCode, String> {
         None => {
             // Discovery failed (Prometheus down, nothing found yet): the dashboard opens and
             // keeps trying.
-            let rediscover = discovery_error.is_some().then(|| cli.service_label.clone());
+            let rediscover = discovery_error.is_some().then(|| service_label.clone());
             rt.block_on(dashboard(
                 config,
                 tz,
@@ -176,18 +183,28 @@ async fn discover_config(
 }
 
 /// `sretop config init`: discovery written out as a config file.
-async fn config_cmd(config: &Config, cli: &Cli, args: &ConfigArgs) -> Result<ExitCode, String> {
+async fn config_cmd(
+    config: &Config,
+    config_path: Option<&std::path::Path>,
+    cli: &Cli,
+    args: &ConfigArgs,
+) -> Result<ExitCode, String> {
     let ConfigCommand::Init { output, force } = &args.command;
     let source = discovery_source(config)?;
     let client = sretop::discover::client_for(source)?;
     let now = Utc::now();
-    let found = sretop::discover::discover(&client, cli.service_label.as_deref(), now).await?;
+    let label = cli.service_label.clone().or_else(|| {
+        Some(source.service_label.clone()).filter(|l| *l != config::default_service_label())
+    });
+    let found = sretop::discover::discover(&client, label.as_deref(), now).await?;
     let mut header = format!(
         "Discovered from {} at {}.",
         source.url,
         now.format("%Y-%m-%d %H:%M UTC")
     );
-    let (access, left_out) = config::source_access_yaml(source);
+    // Without a config file the headers came from --header; a file's were expanded from
+    // ${VAR} and are not written out.
+    let (access, left_out) = config::source_access_yaml(source, config_path.is_none());
     for note in &left_out {
         header.push_str(&format!("\nNote: {note}."));
         let _ = writeln!(std::io::stderr(), "sretop: note: {note}");
@@ -520,10 +537,17 @@ async fn check(
     }
     let mut ok = true;
     if let Some(e) = discovery_error {
-        ok = false;
-        out.push_str(&format!(
-            "error: no services configured, and discovery failed: {e}\n"
-        ));
+        // Without a config file there is nothing to show; a file may be for alerting alone.
+        if path.is_none() {
+            ok = false;
+            out.push_str(&format!(
+                "error: no services configured, and discovery failed: {e}\n"
+            ));
+        } else {
+            out.push_str(&format!(
+                "warning: no services configured, and discovery failed: {e}\n"
+            ));
+        }
     }
     for am in &config.alertmanagers {
         let Some(client) = clients.alertmanager(&am.name) else {

@@ -109,17 +109,22 @@ pub fn minimal(url: &str) -> Config {
     }
 }
 
-/// The keys of `source` that say how it is reached (path prefix, auth, headers, CA, TLS
-/// verification), as YAML lines indented for a source entry: what `config init` writes after
-/// the URL. Secrets are references (`{file: …}`, `{env: …}`), never values; a credential
-/// header (its value is the secret itself) is left out and named in the notes returned.
-pub fn source_access_yaml(source: &SourceConfig) -> (String, Vec<String>) {
+/// The keys of `source` that say how it is reached (timeout, path prefix, auth, headers, CA,
+/// TLS verification), as YAML lines indented for a source entry: what `config init` writes
+/// after the URL. Secrets are references (`{file: …}`, `{env: …}`), never values. Header
+/// values are written only when `header_values` (they came from `--header`): a config file's
+/// were expanded from `${VAR}` when it was read, and may hold a secret under any name; then,
+/// and for a credential header always, the header is left out and named in the notes.
+pub fn source_access_yaml(source: &SourceConfig, header_values: bool) -> (String, Vec<String>) {
     let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
     let secret = |s: &SecretSource| match s {
         SecretSource::Env(name) => format!("{{env: {}}}", quote(name)),
         SecretSource::File(path) => format!("{{file: {}}}", quote(&path.display().to_string())),
     };
-    let mut out = String::new();
+    let mut out = format!(
+        "    # How long a request may take before the source is shown as down.\n    timeout: {}\n",
+        source.timeout
+    );
     let mut notes = Vec::new();
     if let Some(prefix) = &source.path_prefix {
         out.push_str(&format!("    path_prefix: {}\n", quote(prefix)));
@@ -140,10 +145,10 @@ pub fn source_access_yaml(source: &SourceConfig) -> (String, Vec<String>) {
     }
     let mut headers = String::new();
     for (name, value) in &source.headers {
-        if super::is_credential_header(name) {
+        if super::is_credential_header(name) || !header_values {
             notes.push(format!(
-                "header {name} is not written (its value is a credential): add it under \
-                 sources[0].headers as `{name}: ${{VAR}}`"
+                "header {name} is not written (its value may be a credential): add it under \
+                 sources[0].headers, as `{name}: ${{VAR}}` if it is one"
             ));
         } else {
             // `$` would start a ${VAR} expansion when the file is read.

@@ -186,13 +186,20 @@ impl Config {
     }
 
     /// Takes what discovery found (`found`, a config written by discovery for one source)
-    /// into this config: the services, the signal defaults their queries use, and the label
-    /// that tells them apart, set on the current source. Everything else stays: the source's
-    /// URL, auth, headers and TLS options, alerting, SLOs, handoff.
+    /// into this config: the services, the metrics their queries use, and the label that
+    /// tells them apart, set on the current source. Everything else stays: the source's URL,
+    /// auth, headers and TLS options, the signals' extra `selector`, rate window and
+    /// quantiles, alerting, SLOs, handoff.
     pub fn adopt_discovered(&mut self, found: Config) {
         let label = found.sources.first().map(|s| s.service_label.clone());
         self.services = found.services;
-        self.signals = found.signals;
+        // The metric names are discovery's; the extra selector, rate window and quantiles are
+        // the user's (defaults when no file set them).
+        let mut signals = found.signals;
+        signals.selector = self.signals.selector.take();
+        signals.rate_window = self.signals.rate_window;
+        signals.quantiles = std::mem::take(&mut self.signals.quantiles);
+        self.signals = signals;
         let current = self.current_context().to_owned();
         if let (Some(label), Some(source)) =
             (label, self.sources.iter_mut().find(|s| s.name == current))
@@ -211,6 +218,26 @@ mod tests {
     }
 
     #[test]
+    fn adopting_a_discovery_keeps_the_users_choices() {
+        let mine = "sources:\n- {name: prod, url: 'http://p:1', timeout: 9s}\nsignals:\n  selector: env=\"prod\"\n  quantiles: [0.9]\nalertmanagers:\n- {name: am, url: 'http://a:1'}\n";
+        let mut config = parse_with_env(mine, Path::new("c.yaml"), &no_env).expect("valid");
+        let found = "sources:\n- {name: default, url: 'http://p:1', service_label: job}\nsignals:\n  requests_metric: grpc_server_handled_total\nservices:\n- {name: api}\n";
+        let found = parse_with_env(found, Path::new("d.yaml"), &no_env).expect("valid");
+        config.adopt_discovered(found);
+        assert_eq!(config.services.len(), 1);
+        assert_eq!(config.signals.requests_metric, "grpc_server_handled_total");
+        assert_eq!(config.signals.selector.as_deref(), Some("env=\"prod\""));
+        assert_eq!(config.signals.quantiles, [0.9]);
+        let source = &config.sources[0];
+        assert_eq!(
+            (source.name.as_str(), source.service_label.as_str()),
+            ("prod", "job")
+        );
+        assert_eq!(source.timeout, Duration::from_secs(9));
+        assert_eq!(config.alertmanagers.len(), 1);
+    }
+
+    #[test]
     fn source_access_yaml_loads_back_as_the_same_options() {
         let mut source = minimal("https://p:9090").sources.remove(0);
         source.path_prefix = Some("/prometheus".into());
@@ -226,10 +253,14 @@ mod tests {
         source
             .headers
             .insert("Authorization".into(), "Bearer s3cr3t".into());
-        let (yaml, notes) = source_access_yaml(&source);
+        let (yaml, notes) = source_access_yaml(&source, true);
         assert!(!yaml.contains("s3cr3t"), "{yaml}");
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(notes[0].contains("Authorization"), "{notes:?}");
+        // Headers read from a config file (expanded from ${VAR}) are never written out.
+        let (from_file, notes) = source_access_yaml(&source, false);
+        assert!(!from_file.contains("tenant-"), "{from_file}");
+        assert_eq!(notes.len(), 2, "{notes:?}");
         let text = format!("sources:\n  - name: default\n    url: https://p:9090\n{yaml}");
         let config = parse_with_env(&text, Path::new("c.yaml"), &no_env).expect(&text);
         let back = &config.sources[0];
@@ -237,6 +268,7 @@ mod tests {
         assert_eq!(back.auth, source.auth);
         assert_eq!(back.ca_file, source.ca_file);
         assert!(back.insecure_skip_verify);
+        assert_eq!(back.timeout, source.timeout);
         assert_eq!(
             back.headers.get("X-Scope-OrgID").map(String::as_str),
             Some("tenant-$1"),
@@ -247,7 +279,7 @@ mod tests {
         source.auth = Some(AuthConfig::BearerToken(SecretSource::Env(
             "PROM_TOKEN".into(),
         )));
-        let (yaml, _) = source_access_yaml(&source);
+        let (yaml, _) = source_access_yaml(&source, true);
         let text = format!("sources:\n  - name: default\n    url: https://p:9090\n{yaml}");
         let config = parse_with_env(&text, Path::new("c.yaml"), &no_env).expect(&text);
         assert_eq!(config.sources[0].auth, source.auth);

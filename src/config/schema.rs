@@ -458,6 +458,6 @@ pub(crate) fn default_timeout() -> Duration {
 pub(crate) fn default_slow_timeout() -> Duration {
     Duration::from_secs(30)
 }
-pub(crate) fn default_service_label() -> String {
+pub fn default_service_label() -> String {
     "service".into()
 }

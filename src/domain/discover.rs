@@ -665,7 +665,7 @@ impl Discovery {
         }
         out.push_str(YAML_POLLING);
         out.push_str(&format!(
-            "    url: {}\n    timeout: 10s\n{access}    # The label that tells services apart: {}.\n    service_label: {}\n\n",
+            "    url: {}\n{access}    # The label that tells services apart: {}.\n    service_label: {}\n\n",
             // `$` would start a ${VAR} expansion; `$$` is a literal one.
             quote(&url.replace('$', "$$")),
             clean(&self.label_reason),

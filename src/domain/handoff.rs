@@ -260,21 +260,23 @@ fn normalize_line_ends(text: &str) -> String {
 
 /// The file line (1-based, counting `\n` only, as editors and `sed -n Np` do) of line
 /// `yaml_line` of the front matter `yaml` as the YAML parser counts it: YAML also breaks lines
-/// at a lone CR, so `a\rb: [` has its error on YAML line 2 but file line 2 is the next one.
-/// The front matter starts on file line 2. A line past the end is the front matter's last.
+/// at a lone CR, NEL, LS and PS, so `a\rb: [` has its error on YAML line 2 but file line 2 is
+/// the next one. The front matter starts on file line 2; a line past its end gives the line
+/// after it (the closing `---`), never one past the end of the file.
 fn file_line(yaml: &str, yaml_line: usize) -> usize {
-    let bytes = yaml.as_bytes();
+    let mut chars = yaml.chars().peekable();
     let (mut at_yaml, mut at_file) = (1, 1);
-    for (i, b) in bytes.iter().enumerate() {
-        if at_yaml >= yaml_line {
+    while at_yaml < yaml_line {
+        let Some(c) = chars.next() else {
             break;
-        }
-        match b {
-            b'\n' => {
+        };
+        match c {
+            '\n' => {
                 at_yaml += 1;
                 at_file += 1;
             }
-            b'\r' if bytes.get(i + 1) != Some(&b'\n') => at_yaml += 1,
+            '\r' if chars.peek() != Some(&'\n') => at_yaml += 1,
+            '\u{85}' | '\u{2028}' | '\u{2029}' => at_yaml += 1,
             _ => {}
         }
     }
@@ -644,7 +646,9 @@ fn parse_head(head: &str) -> Option<(String, String)> {
         }
         None => (h, ""),
     };
-    if id.contains(|c: char| c.is_whitespace() || c == '(' || c == ')') {
+    // An id ending in `:` cannot be written back before ` (status)`: `x: (s): y` reads as id
+    // `x` (found by fuzzing: `created:(s): y` changed on save).
+    if id.ends_with(':') || id.contains(|c: char| c.is_whitespace() || c == '(' || c == ')') {
         return None;
     }
     Some((id.to_string(), status.to_string()))
@@ -1005,6 +1009,15 @@ mod tests {
     }
 
     #[test]
+    fn an_incident_id_ending_in_a_colon_is_not_an_id() {
+        let text = "---\nauthor: a\ncreated: 2026-11-22T09:00:00Z\n---\n## Open incidents\n- created:(s): y\n";
+        let n = parse(text).unwrap();
+        assert_eq!(n.incidents[0].id, "");
+        assert_eq!(n.incidents[0].summary, "created:(s): y");
+        assert_eq!(parse(&render(&n)).unwrap(), n);
+    }
+
+    #[test]
     fn an_extra_front_matter_value_keeps_its_trailing_newlines() {
         let mut n = parse("---\nauthor: a\ncreated: 2026-11-22T09:00:00Z\n---\n").unwrap();
         n.extra_front_matter.insert(
@@ -1042,6 +1055,9 @@ mod tests {
         // end of the file (line 5 of 3 here, line 24 of 19 in the original input).
         let e = parse("---\nt\r\r\rT: \n...").unwrap_err();
         assert_eq!(e.line, 2, "{e}");
+        // Unicode line and paragraph separators break YAML lines too.
+        let e = parse("---\nauthor: a\u{2028}\u{2028}\u{2029}c: d\nid: : x\n---\n").unwrap_err();
+        assert_eq!(e.line, 3, "{e}");
         // YAML line 4 (`id: : x`) is file line 3.
         let e = parse("---\nauthor: a\r\rc: d\nid: : x\n---\n").unwrap_err();
         assert_eq!(e.line, 3, "{e}");
