@@ -63,6 +63,10 @@ if have_fuzzer; then
     if ((${#targets[@]} == 0)); then
         mapfile -t targets < <(cd fuzz && cargo +nightly fuzz list)
     fi
+    if ((${#targets[@]} == 0)); then
+        echo "fuzz: no targets (cargo fuzz list failed?)" >&2
+        exit 1
+    fi
     cd fuzz
     log="$(mktemp)"
     scratch="$(mktemp -d)"
