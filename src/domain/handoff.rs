@@ -589,8 +589,10 @@ fn parse_item(entry: &str) -> Item {
     for (mark, done) in [("[ ]", false), ("[x]", true), ("[X]", true)] {
         if let Some(rest) = entry.strip_prefix(mark) {
             if rest.is_empty() || rest.starts_with([' ', '\n']) {
+                // All leading whitespace, as a bullet's text is trimmed: `[ ] \rx` kept the CR,
+                // which the save wrote as `- \rx`, read back as `x` (found by fuzzing).
                 return Item {
-                    text: rest.trim_start_matches(' ').to_string(),
+                    text: rest.trim_start().to_string(),
                     done,
                 };
             }
@@ -1005,6 +1007,16 @@ mod tests {
         // Found by fuzzing: the preamble kept the CR, and the save's newline made it a CRLF.
         let n = parse("---\nauthor: a\ncreated: 2026-11-22T09:00:00Z\n---\ntext \r").unwrap();
         assert_eq!(n.preamble, "text ");
+        assert_eq!(parse(&render(&n)).unwrap(), n);
+    }
+
+    #[test]
+    fn a_checkbox_item_loses_all_leading_whitespace() {
+        let text =
+            "---\nauthor: a\ncreated: 2026-11-22T09:00:00Z\n---\n## Tips\n- [ ] \rx\n- [x] \ty\n";
+        let n = parse(text).unwrap();
+        assert_eq!(n.tips[0].text, "x");
+        assert_eq!(n.tips[1].text, "y");
         assert_eq!(parse(&render(&n)).unwrap(), n);
     }
 

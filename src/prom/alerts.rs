@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
-use super::decode::{is_json, parse_sample_value};
+use super::decode::{api_error, is_json, parse_sample_value};
 use super::error::{one_line, shorten, summarize_body};
 use super::{PromClient, PromError};
 
@@ -306,11 +306,11 @@ fn decode_v1<T: DeserializeOwned>(
         Err(_) => return Err(http()),
     };
     match env.status.as_deref() {
-        Some("error") => Err(PromError::Api {
+        Some("error") => Err(api_error(
             status,
-            error_type: one_line(env.error_type.as_deref().unwrap_or("")),
-            error: one_line(env.error.as_deref().unwrap_or("unknown error")),
-        }),
+            env.error_type.as_deref(),
+            env.error.as_deref(),
+        )),
         Some("success") if ok => match env.data {
             Some(data) => T::deserialize(data).map_err(|e| decode_err(e.to_string())),
             None => Err(decode_err("missing \"data\"")),

@@ -95,6 +95,22 @@ fn decode_err(reason: impl Into<String>) -> PromError {
     }
 }
 
+/// The error of a `"status":"error"` envelope: its type and message on one line each, and a
+/// message even when the server sent none or an empty one (found by fuzzing: an empty message
+/// and a missing type made an error that said nothing).
+pub(crate) fn api_error(status: u16, error_type: Option<&str>, error: Option<&str>) -> PromError {
+    let error = one_line(error.unwrap_or(""));
+    PromError::Api {
+        status,
+        error_type: one_line(error_type.unwrap_or("")),
+        error: if error.trim().is_empty() {
+            format!("error without a message (HTTP {status})")
+        } else {
+            error
+        },
+    }
+}
+
 /// Shared envelope logic; returns the data and the warnings (infos appended).
 fn decode_envelope<'de, S: DeserializeSeed<'de>>(
     status: u16,
@@ -135,11 +151,11 @@ fn decode_envelope<'de, S: DeserializeSeed<'de>>(
     };
 
     match env.status.as_deref() {
-        Some("error") => Err(PromError::Api {
+        Some("error") => Err(api_error(
             status,
-            error_type: one_line(env.error_type.as_deref().unwrap_or("")),
-            error: one_line(env.error.as_deref().unwrap_or("unknown error")),
-        }),
+            env.error_type.as_deref(),
+            env.error.as_deref(),
+        )),
         Some("success") if ok => match env.data {
             Some(data) => {
                 let mut warnings = env.warnings;

@@ -576,3 +576,20 @@ fn label_values() {
         Err(PromError::Decode { .. })
     ));
 }
+
+#[test]
+fn error_envelope_with_an_empty_message_still_says_something() {
+    // Found by fuzzing: no errorType and an empty error made an error that said nothing.
+    for body in [
+        r#"{"status":"error","error":""}"#,
+        r#"{"status":"error","error":"  "}"#,
+        r#"{"status":"error"}"#,
+    ] {
+        let e = err(422, JSON, body);
+        assert_eq!(
+            e.to_string(),
+            "error without a message (HTTP 422)",
+            "{body}"
+        );
+    }
+}
