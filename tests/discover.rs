@@ -324,19 +324,6 @@ async fn nothing_conventional_is_said_not_shown_as_an_empty_dashboard() {
     );
 }
 
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new(support::require_binary("openssl"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// bcrypt (cost 4) of `test-password`, made with Python's
 /// `crypt.crypt('test-password', crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16))`.
 const PASSWORD_HASH: &str = "$2b$04$.tLmhdbugk8SWEPXW2Ts8O9U6c5IFit3unbWoP4SHY5qKAZLELL..";
@@ -351,64 +338,8 @@ fn discovers_through_tls_and_basic_auth() {
     let dir = tempfile::tempdir().expect("temp dir");
     let d = dir.path();
     // A CA, and a certificate for 127.0.0.1 it signs.
-    openssl(
-        d,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=sretop test CA",
-        ],
-    );
-    openssl(
-        d,
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-            "-subj",
-            "/CN=127.0.0.1",
-        ],
-    );
-    std::fs::write(
-        d.join("ext.cnf"),
-        "basicConstraints = CA:FALSE\nsubjectAltName = IP:127.0.0.1\nextendedKeyUsage = serverAuth\n",
-    )
-    .unwrap();
-    openssl(
-        d,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "server.pem",
-            "-days",
-            "2",
-            "-extfile",
-            "ext.cnf",
-        ],
-    );
+    support::make_ca(d);
+    support::make_leaf(d, "server");
     let web = d.join("web.yml");
     std::fs::write(
         &web,

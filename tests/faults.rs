@@ -25,7 +25,7 @@ use sretop::app::{App, Cmd, Fetched, Msg, View};
 use sretop::fixture;
 use sretop::prom::{PromError, QueryData, QueryResponse};
 use sretop::snapshot::{render_buffer, to_text};
-use support::{free_port, require_binary, Flavor, Proc, Stack, Tmux};
+use support::{free_port, openssl, require_binary, Flavor, Proc, Stack, Tmux};
 
 /// The key-latency test runs alone (it takes the write side); the other terminal tests share
 /// the machine with each other (the read side).
@@ -883,19 +883,6 @@ fn dns_failure_is_named_on_screen() {
     );
 }
 
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new(require_binary("openssl"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// In `dir`: `self.pem`/`self.key`, a valid self-signed certificate for 127.0.0.1 that no
 /// one trusts; `ca.pem`, a CA; `expired.pem`/`expired.key`, a certificate for 127.0.0.1
 /// signed by that CA that expired on 2020-01-02.
@@ -922,24 +909,7 @@ fn make_certs(dir: &Path) {
             "basicConstraints=critical,CA:FALSE",
         ],
     );
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=sretop test CA",
-        ],
-    );
+    support::make_ca(dir);
     openssl(
         dir,
         &[

@@ -2,7 +2,9 @@
 //! HTTP/1.1 server on 127.0.0.1, answering with raw bytes a real Prometheus
 //! would never send.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -641,7 +643,7 @@ async fn dns_failure() {
     assert!(err.is_transport());
 }
 
-/// TLS against `openssl s_server`, when the openssl binary is present.
+/// TLS against `openssl s_server` (scripts/test.sh installs openssl when missing).
 mod tls {
     use super::*;
     use std::process::{Child, Command, Stdio};
@@ -654,84 +656,11 @@ mod tls {
         }
     }
 
-    fn openssl(dir: &std::path::Path, args: &[&str]) -> bool {
-        Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false)
-    }
-
-    /// Makes a CA and a server certificate for 127.0.0.1 signed by it.
-    fn make_certs(dir: &std::path::Path) -> bool {
-        std::fs::write(
-            dir.join("leaf.ext"),
-            "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
-        )
-        .unwrap();
-        openssl(
-            dir,
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-keyout",
-                "ca.key",
-                "-out",
-                "ca.pem",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=sretop test CA",
-            ],
-        ) && openssl(
-            dir,
-            &[
-                "req",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-keyout",
-                "leaf.key",
-                "-out",
-                "leaf.csr",
-                "-subj",
-                "/CN=127.0.0.1",
-            ],
-        ) && openssl(
-            dir,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                "leaf.csr",
-                "-CA",
-                "ca.pem",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-out",
-                "leaf.pem",
-                "-days",
-                "2",
-                "-extfile",
-                "leaf.ext",
-            ],
-        )
-    }
-
     #[tokio::test]
     async fn unknown_issuer_then_trusted_ca() {
         let dir = tempfile::tempdir().unwrap();
-        if !make_certs(dir.path()) {
-            eprintln!("skipping: openssl not available");
-            return;
-        }
+        crate::support::make_ca(dir.path());
+        crate::support::make_leaf(dir.path(), "leaf");
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
