@@ -18,11 +18,11 @@ mod support;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{free_port, AlertStack, INCIDENT};
+use support::{free_port, AlertStack, Run, INCIDENT};
 
 /// The tip the editor script of the first test adds under `## Tips`.
 const TIP: &str = "check the checkout dashboards first";
@@ -232,32 +232,6 @@ impl Env {
 
     fn draft(&self, user: &str) -> PathBuf {
         self.notes().join("drafts").join(format!("{user}.md"))
-    }
-}
-
-struct Run {
-    ok: bool,
-    stdout: String,
-    stderr: String,
-}
-
-impl From<Output> for Run {
-    fn from(out: Output) -> Run {
-        Run {
-            ok: out.status.success(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-}
-
-impl std::fmt::Debug for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "success: {}\n--- stdout\n{}--- stderr\n{}",
-            self.ok, self.stdout, self.stderr
-        )
     }
 }
 

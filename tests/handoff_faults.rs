@@ -12,9 +12,9 @@ mod support;
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-use support::free_port;
+use support::{free_port, Run};
 
 struct Env {
     dir: tempfile::TempDir,
@@ -124,23 +124,6 @@ impl Env {
             assert!(run.ok, "{run:?}");
         }
         assert_eq!(support::note_files(&self.notes()).len(), 2);
-    }
-}
-
-#[derive(Debug)]
-struct Run {
-    ok: bool,
-    stdout: String,
-    stderr: String,
-}
-
-impl From<Output> for Run {
-    fn from(out: Output) -> Run {
-        Run {
-            ok: out.status.success(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
     }
 }
 

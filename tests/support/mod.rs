@@ -647,3 +647,31 @@ pub fn make_leaf(dir: &Path, name: &str) {
         ],
     );
 }
+
+/// What one run of a binary did: whether it succeeded, and its output as text.
+pub struct Run {
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<std::process::Output> for Run {
+    fn from(out: std::process::Output) -> Run {
+        Run {
+            ok: out.status.success(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// Readable in a failed assertion: both outputs whole.
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "success: {}\n--- stdout\n{}--- stderr\n{}",
+            self.ok, self.stdout, self.stderr
+        )
+    }
+}
